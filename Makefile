@@ -1,0 +1,44 @@
+# The two commands the README starts with: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup system lint sanity pytest docs clean
+
+demo: setup
+	$(BIN)/python -m fix502 demo
+
+test: setup lint sanity pytest
+
+setup: system $(STAMP)
+
+# Debian packages the tests and the demo need (nginx, logrotate, ssh client); installs only what is missing.
+system:
+	scripts/install-system-packages
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src plugins tests bench scripts
+	$(BIN)/ruff format --check src plugins tests bench
+	$(BIN)/mypy
+	$(BIN)/python -m fix502 docs --check
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --profile production
+
+sanity: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH scripts/ansible-test-sanity
+
+pytest: $(STAMP)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
+
+docs: $(STAMP)
+	$(BIN)/python -m fix502 docs
+
+clean:
+	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
