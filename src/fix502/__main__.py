@@ -1,0 +1,5 @@
+import sys
+
+from fix502.cli import main
+
+sys.exit(main())
