@@ -1,0 +1,132 @@
+"""Upstreams: backends nginx proxies to with nothing listening."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from fix502.checks import Hit, judges
+from fix502.checks.context import HostContext
+from fix502.model import Evidence, Severity
+from fix502.upstreams import Address, Endpoint, parse_address
+
+_WILDCARDS = ("0.0.0.0", "::", "*")
+
+
+def _tcp_matches(ctx: HostContext, listen_host: str | None, target_host: str | None) -> bool:
+    """Would a socket bound to ``listen_host`` accept a connection made to ``target_host``?"""
+    if listen_host is None or target_host is None or listen_host in _WILDCARDS:
+        return True
+    if listen_host == target_host:
+        return True
+    if target_host == "localhost":
+        return listen_host in ("127.0.0.1", "::1")
+    collected_hostname = ctx.collected.get("hostname")
+    return target_host == collected_hostname and listen_host in ctx.own_addresses
+
+
+def is_listening(ctx: HostContext, address: Address) -> bool:
+    listeners = ctx.collected.get("listeners") or {}
+    if address.socket:
+        return any(item.get("path") == address.socket for item in listeners.get("unix") or [])
+    return any(
+        item.get("port") == address.port and _tcp_matches(ctx, item.get("address"), address.host)
+        for item in listeners.get("tcp") or []
+    )
+
+
+def declared_service(ctx: HostContext, address: Address) -> dict[str, Any] | None:
+    """The service in ``fix502_backend_services`` that should listen on ``address``."""
+    for service in ctx.collected.get("backend_services") or []:
+        listen = str(service.get("listen", ""))
+        declared = Address(port=int(listen)) if listen.isdigit() else parse_address(listen, None)
+        if declared is None:
+            continue
+        if address.socket or declared.socket:
+            if address.socket == declared.socket:
+                return dict(service)
+        elif declared.port == address.port and _tcp_matches(ctx, declared.host, address.host):
+            return dict(service)
+    return None
+
+
+def _can_start(service: dict[str, Any]) -> bool:
+    if service.get("manager", "systemd") == "systemd":
+        return bool(service.get("unit"))
+    return bool(service.get("start_command"))
+
+
+def _service_texts(service: dict[str, Any] | None) -> dict[str, str]:
+    if service is None:
+        return {"service": "", "service_zh": ""}
+    state = ""
+    properties = service.get("properties") or {}
+    if properties.get("ActiveState"):
+        state = f"; its unit {service.get('unit')} is {properties['ActiveState']}"
+        state_zh = f"，其单元 {service.get('unit')} 的状态为 {properties['ActiveState']}"
+    else:
+        state_zh = ""
+    return {
+        "service": f", where the declared backend {service['name']} should be{state}",
+        "service_zh": f"（按声明应由后端 {service['name']} 监听{state_zh}）",
+    }
+
+
+def _impact(ctx: HostContext, endpoint: Endpoint, group: list[Endpoint]) -> tuple[Severity, str, str]:
+    alive = [e for e in group if e is not endpoint and not e.down and ctx.is_local(e.address.host)]
+    alive = [e for e in alive if is_listening(ctx, e.address)]
+    if endpoint.upstream and alive:
+        return (
+            Severity.HIGH,
+            f"nginx fails over to the other servers of upstream {endpoint.upstream}, but every failed "
+            "attempt costs time and, when those are busy too, clients get 502.",
+            f"nginx 会切换到 upstream {endpoint.upstream} 中的其他服务器，但每次失败的尝试都会增加延迟，"
+            "其他服务器繁忙时客户端同样会收到 502。",
+        )
+    return (
+        Severity.CRITICAL,
+        "Every request routed there gets 502 Bad Gateway.",
+        "所有被转发到这里的请求都会得到 502 Bad Gateway。",
+    )
+
+
+@judges("UPS001")
+def backend_not_listening(ctx: HostContext) -> Iterator[Hit]:
+    found, _dynamic = ctx.endpoints
+    groups: dict[str, list[Endpoint]] = {}
+    for endpoint in found:
+        if endpoint.upstream:
+            groups.setdefault(endpoint.upstream, []).append(endpoint)
+    for endpoint in found:
+        address = endpoint.address
+        if endpoint.down or not ctx.is_local(address.host) or is_listening(ctx, address):
+            continue
+        severity, impact, impact_zh = _impact(ctx, endpoint, groups.get(endpoint.upstream or "", []))
+        service = declared_service(ctx, address)
+        evidence_values: list[tuple[str, str]] = [("directive", endpoint.directive)]
+        if service is not None:
+            evidence_values.append(("service", str(service["name"])))
+        yield Hit(
+            "UPS001",
+            {
+                "target": str(address),
+                "directive": endpoint.directive,
+                "where": f"{endpoint.file}:{endpoint.line}",
+                "impact": impact,
+                "impact_zh": impact_zh,
+            }
+            | _service_texts(service),
+            Evidence(
+                file=endpoint.file,
+                line=endpoint.line,
+                port=address.port,
+                socket=address.socket,
+                address=address.host,
+                unit=(service or {}).get("unit")
+                if (service or {}).get("manager", "systemd") == "systemd"
+                else None,
+                values=tuple(sorted(evidence_values)),
+            ),
+            severity=severity,
+            autofix=service is not None and _can_start(service),
+        )
