@@ -71,7 +71,7 @@ def nginx_dump(main: Path) -> str:
 def test_split_dump_keeps_each_file_exactly(conf_tree: Path) -> None:
     files = split_dump(nginx_dump(conf_tree))
     root = conf_tree.parent
-    assert list(files)[0] == str(conf_tree)
+    assert next(iter(files)) == str(conf_tree)
     assert files[str(root / "sites" / "a.conf")] == SITE_A
     assert files[str(root / "upstreams" / "app.conf")] == UPSTREAMS
 
@@ -90,7 +90,9 @@ def test_directives_keep_their_own_file_and_line(conf_tree: Path) -> None:
 
 
 def test_dump_and_disk_give_the_same_tree(conf_tree: Path) -> None:
-    from_dump = [(d.name, d.args, d.file, d.line, d.context) for d in parse_dump(nginx_dump(conf_tree)).walk()]
+    from_dump = [
+        (d.name, d.args, d.file, d.line, d.context) for d in parse_dump(nginx_dump(conf_tree)).walk()
+    ]
     from_disk = [(d.name, d.args, d.file, d.line, d.context) for d in parse_files(str(conf_tree)).walk()]
     assert from_dump == from_disk
 
