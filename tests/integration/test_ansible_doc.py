@@ -1,0 +1,52 @@
+"""Every module and plugin of the collection shows its documentation with ansible-doc."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+PLUGINS = [
+    ("module", "fix502.gateway.collect", "Gather the evidence"),
+    ("module", "fix502.gateway.audit", "Find the causes of HTTP 502"),
+    ("module", "fix502.gateway.backend_process", "Make sure a backend"),
+    ("filter", "fix502.gateway.start_order", "Backend services to start, dependencies first"),
+]
+
+
+def ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    return subprocess.run(
+        ["ansible-doc", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+@pytest.mark.parametrize(("kind", "name", "summary"), PLUGINS, ids=[p[1] for p in PLUGINS])
+def test_ansible_doc_shows_real_documentation(kind: str, name: str, summary: str) -> None:
+    shown = ansible_doc("-t", kind, name)
+    assert shown.returncode == 0, shown.stderr
+    assert "OPTIONS" in shown.stdout and "EXAMPLES" in shown.stdout
+
+    as_json = ansible_doc("-t", kind, "--json", name)
+    assert as_json.returncode == 0, as_json.stderr
+    entry = json.loads(as_json.stdout)[name]
+    assert entry["doc"]["short_description"].startswith(summary)
+    assert entry["doc"]["description"] and entry["doc"]["options"]
+    assert entry["examples"].strip()
+    if kind == "module":
+        assert entry["return"]
+        assert "RETURN VALUES" in shown.stdout
+
+
+def test_every_module_file_is_covered() -> None:
+    modules = {f"fix502.gateway.{p.stem}" for p in (REPO / "plugins" / "modules").glob("*.py")}
+    assert modules == {name for kind, name, _ in PLUGINS if kind == "module"}
