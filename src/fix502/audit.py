@@ -38,8 +38,8 @@ class _Progress:
         self.done: set[str] = set()
         self.enabled = enabled
 
-    def __call__(self, host: str, state: str) -> None:
-        if not self.enabled:
+    def __call__(self, host: str, action: str, state: str) -> None:
+        if not self.enabled or (action != AUDIT_ACTION and state != "unreachable"):
             return
         self.done.add(host)
         sys.stderr.write(f"\r\033[Kaudited {len(self.done)}/{self.total} hosts (last: {host}, {state})")

@@ -36,7 +36,7 @@ class PlaybookRun:
         return self.outcomes.get(task_action, {}).get(host)
 
 
-Progress = Callable[[str, str], None]
+Progress = Callable[[str, str, str], None]
 
 
 def _message(res: dict[str, Any]) -> str:
@@ -60,7 +60,7 @@ def run_playbook(
     """Run ``playbook`` (relative to the collection root) and collect per-task, per-host outcomes.
 
     Outcomes are keyed by the task's action name (e.g. ``fix502.gateway.audit``); ``progress`` is
-    called with (host, state) as hosts finish each task; ``echo`` streams ansible's own output.
+    called with (host, task action, state) as hosts finish each task; ``echo`` streams ansible's own output.
     """
     outcomes: dict[str, dict[str, HostOutcome]] = {}
     stats: dict[str, Any] = {}
@@ -88,7 +88,7 @@ def run_playbook(
         else:
             return True
         if progress:
-            progress(host, name.removeprefix("runner_on_"))
+            progress(host, action, name.removeprefix("runner_on_"))
         return True
 
     private = tempfile.mkdtemp(prefix="fix502-run-", dir=tmp_root)
