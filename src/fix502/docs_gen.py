@@ -81,7 +81,7 @@ def render_checks_markdown(lang: str = "en") -> str:
     out = [
         "# Checks",
         "",
-        "<!-- Generated from src/fix502/catalogue.py by `make docs`; edit the catalogue, not this file. -->",
+        "<!-- Generated from src/fix502/catalogue/ by `make docs`; edit the catalogue, not this file. -->",
         "",
         "Every finding fix502 reports comes from one check below. Words in braces, such as `{mount}`,",
         "are filled in with what was seen on the host. 每项检查的中文说明列在英文之后。",

@@ -1,53 +1,11 @@
-"""The one catalogue of checks: every finding fix502 reports is defined here, once.
-
-Each definition carries its stable ID, default severity, category, and the title, cause and
-fix in plain English and Chinese. Cause and fix are templates: the engine fills the
-``{placeholders}`` from what it saw on the host. docs/checks.md is generated from this file.
-"""
+"""Checks of the resources category: disk, inodes, memory, OOM kills."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from fix502.catalogue.text import CheckDef, Text
 from fix502.model import Severity
 
-LANGS = ("en", "zh")
-
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "resources": ("Resources: disk, inodes, memory", "资源：磁盘、inode、内存"),
-    "upstream": ("Upstreams: the backends nginx proxies to", "上游：nginx 代理到的后端"),
-}
-
-
-@dataclass(frozen=True)
-class Text:
-    en: str
-    zh: str
-
-    def get(self, lang: str) -> str:
-        return self.zh if lang == "zh" else self.en
-
-
-@dataclass(frozen=True)
-class CheckDef:
-    id: str
-    severity: Severity
-    category: str
-    title: Text
-    cause: Text
-    fix: Text
-    autofix: bool
-    fixed_by: str | None = None
-    autofix_when: Text | None = None
-
-    @property
-    def anchor(self) -> str:
-        return self.id.lower()
-
-    @property
-    def doc(self) -> str:
-        return f"docs/checks.md#{self.anchor}"
-
+CATEGORY = ("resources", Text(en="Resources: disk, inodes, memory", zh="资源：磁盘、inode、内存"))
 
 CHECKS: tuple[CheckDef, ...] = (
     CheckDef(
@@ -174,63 +132,4 @@ CHECKS: tuple[CheckDef, ...] = (
         ),
         autofix=False,
     ),
-    CheckDef(
-        id="UPS001",
-        severity=Severity.CRITICAL,
-        category="upstream",
-        title=Text(
-            en="nginx proxies to a backend that is not listening",
-            zh="nginx 代理的后端没有在监听",
-        ),
-        cause=Text(
-            en=(
-                "nginx sends requests to {target} ({directive} at {where}), but nothing on this host is "
-                "listening there{service}. {impact}"
-            ),
-            zh=(
-                "nginx 把请求转发到 {target}（{where} 的 {directive}），但本机没有任何进程在那里监听{service_zh}。{impact_zh}"
-            ),
-        ),
-        fix=Text(
-            en=(
-                "Start the backend that should listen on {target} and give it a restart policy so it comes "
-                "back by itself. If it runs but listens elsewhere, make its address and nginx's "
-                "{directive} agree."
-            ),
-            zh=(
-                "启动应在 {target} 监听的后端服务，并为其设置重启策略以便自动恢复。"
-                "如果服务在运行但监听在别的地址，请让它的地址与 nginx 的 {directive} 保持一致。"
-            ),
-        ),
-        autofix=True,
-        fixed_by="fix502.gateway.backend_recovery",
-        autofix_when=Text(
-            en="when the backend is declared in `fix502_backend_services` (systemd unit or start command)",
-            zh="当后端已在 `fix502_backend_services` 中声明（systemd 单元或启动命令）时",
-        ),
-    ),
 )
-
-BY_ID: dict[str, CheckDef] = {c.id: c for c in CHECKS}
-
-
-def select(selectors: list[str] | None) -> list[CheckDef]:
-    """Checks named by ID or category; all of them when ``selectors`` is empty.
-
-    Raises ValueError naming the first selector that is neither an ID nor a category.
-    """
-    if not selectors:
-        return list(CHECKS)
-    chosen: dict[str, CheckDef] = {}
-    for raw in selectors:
-        for item in (part.strip() for part in raw.split(",")):
-            if not item:
-                continue
-            if item.upper() in BY_ID:
-                chosen[item.upper()] = BY_ID[item.upper()]
-            elif item.lower() in CATEGORIES:
-                chosen.update({c.id: c for c in CHECKS if c.category == item.lower()})
-            else:
-                known = ", ".join([*BY_ID, *CATEGORIES])
-                raise ValueError(f"unknown check or category {item!r} (known: {known})")
-    return [c for c in CHECKS if c.id in chosen]

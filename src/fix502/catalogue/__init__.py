@@ -1,0 +1,48 @@
+"""The one catalogue of checks: every finding fix502 reports is defined once, in this package.
+
+Each category has its own module (resources.py, upstream.py, ...) holding its definitions: stable
+ID, default severity, title, and cause and fix in plain English and Chinese. Cause and fix are
+templates: the engine fills the ``{placeholders}`` from what it saw on the host. docs/checks.md is
+generated from here.
+"""
+
+from __future__ import annotations
+
+from fix502.catalogue import resources, upstream
+from fix502.catalogue.text import CheckDef, Text
+
+LANGS = ("en", "zh")
+
+_MODULES = (resources, upstream)
+
+CATEGORIES: dict[str, tuple[str, str]] = {
+    m.CATEGORY[0]: (m.CATEGORY[1].en, m.CATEGORY[1].zh) for m in _MODULES
+}
+
+CHECKS: tuple[CheckDef, ...] = tuple(check for m in _MODULES for check in m.CHECKS)
+
+BY_ID: dict[str, CheckDef] = {c.id: c for c in CHECKS}
+
+__all__ = ["BY_ID", "CATEGORIES", "CHECKS", "LANGS", "CheckDef", "Text", "select"]
+
+
+def select(selectors: list[str] | None) -> list[CheckDef]:
+    """Checks named by ID or category; all of them when ``selectors`` is empty.
+
+    Raises ValueError naming the first selector that is neither an ID nor a category.
+    """
+    if not selectors:
+        return list(CHECKS)
+    chosen: dict[str, CheckDef] = {}
+    for raw in selectors:
+        for item in (part.strip() for part in raw.split(",")):
+            if not item:
+                continue
+            if item.upper() in BY_ID:
+                chosen[item.upper()] = BY_ID[item.upper()]
+            elif item.lower() in CATEGORIES:
+                chosen.update({c.id: c for c in CHECKS if c.category == item.lower()})
+            else:
+                known = ", ".join([*BY_ID, *CATEGORIES])
+                raise ValueError(f"unknown check or category {item!r} (known: {known})")
+    return [c for c in CHECKS if c.id in chosen]
