@@ -75,15 +75,29 @@ def _read_cmdline(pid):
     return [part.decode("utf-8", "replace") for part in raw.split(b"\0")]
 
 
+def _mount_namespace(pid):
+    try:
+        return os.readlink("/proc/%s/ns/mnt" % pid)
+    except OSError:
+        return None
+
+
 def find_masters():
-    """Running nginx masters: list of {pid, title, exe, cwd}, by pid."""
+    """Running nginx masters: list of {pid, title, exe, cwd}, by pid.
+
+    Masters in another mount namespace (containers on this host) see other files under the
+    same paths: their configuration is not this host's, so they are left out.
+    """
     masters = []
     try:
         names = os.listdir("/proc")
     except OSError:
         return masters
+    own_namespace = _mount_namespace("self")
     for name in sorted((n for n in names if n.isdigit()), key=int):
         pid = int(name)
+        if own_namespace is not None and _mount_namespace(pid) != own_namespace:
+            continue
         try:
             argv = _read_cmdline(pid)
         except OSError:
