@@ -23,6 +23,10 @@ COLLECT_OPTIONS = (
     "command_timeout",
     "max_dump_bytes",
     "kernel_log_lines",
+    "error_log_max_bytes",
+    "error_log_max_files",
+    "error_log_since",
+    "php_fpm_logs",
 )
 
 ARGUMENT_SPEC = {
@@ -36,6 +40,10 @@ ARGUMENT_SPEC = {
     "command_timeout": {"type": "int"},
     "max_dump_bytes": {"type": "int"},
     "kernel_log_lines": {"type": "int"},
+    "error_log_max_bytes": {"type": "int"},
+    "error_log_max_files": {"type": "int"},
+    "error_log_since": {"type": "dict"},
+    "php_fpm_logs": {"type": "list", "elements": "path"},
 }
 
 
@@ -78,6 +86,10 @@ class ActionModule(ActionBase):
             probes=judged["probes"],
             findings=findings,
             finding_ids=sorted(set(f["id"] for f in findings)),
+            error_log_state=dict(
+                (log["path"], {"inode": log["inode"], "size": log["size"]})
+                for log in collected["collected"].get("error_logs", [])
+            ),
             msg="%d finding(s) on %s" % (len(findings), host),
         )
         return result

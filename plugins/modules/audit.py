@@ -83,6 +83,21 @@ options:
   kernel_log_lines:
     description: Passed to M(fix502.gateway.collect).
     type: int
+  error_log_max_bytes:
+    description: Passed to M(fix502.gateway.collect).
+    type: int
+  error_log_max_files:
+    description: Passed to M(fix502.gateway.collect).
+    type: int
+  error_log_since:
+    description:
+      - Passed to M(fix502.gateway.collect); RV(error_log_state) of an earlier audit, to judge only the error
+        log lines written since.
+    type: dict
+  php_fpm_logs:
+    description: Passed to M(fix502.gateway.collect).
+    type: list
+    elements: path
 seealso:
   - module: fix502.gateway.collect
 """
@@ -154,6 +169,13 @@ findings:
     doc:
       description: Where the check is documented.
       type: str
+error_log_state:
+  description:
+    - The inode and size of every error log read, by path; give it as O(error_log_since) to a later audit to
+      judge only what was logged in between.
+  returned: success
+  type: dict
+  sample: {"/var/log/nginx/error.log": {"inode": 1311234, "size": 52044}}
 finding_ids:
   description: The distinct check IDs found, sorted.
   returned: success

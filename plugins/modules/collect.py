@@ -19,8 +19,8 @@ description:
   - "It gathers: the nginx binary, version and configure arguments, the running master and the full
     configuration as C(nginx -T) prints it; the listening TCP and unix sockets with the process and
     systemd unit that own them; the mounted filesystems with their space and inode use; memory and swap;
-    out-of-memory kills in the kernel log; the host's own addresses; and the systemd properties of the
-    declared backend services."
+    out-of-memory kills in the kernel log; the tails of nginx's error logs and of php-fpm's logs; the host's
+    own addresses; and the systemd properties of the declared backend services."
   - The module only reads. It is bounded in time and size, every command has a time limit
     (O(command_timeout)) and an output cap, and each C(statvfs) runs in a thread with a time limit so a
     hung network filesystem cannot hang the module.
@@ -118,6 +118,33 @@ options:
       - Must be greater than 0.
     type: int
     default: 5000
+  error_log_max_bytes:
+    description:
+      - Most bytes read from the end of each error log (nginx's and php-fpm's); the tail starts at a line
+        boundary.
+      - Must be greater than 0.
+    type: int
+    default: 1048576
+  error_log_max_files:
+    description:
+      - Most error logs read; the others are named in RV(collected.problems).
+      - Must be greater than 0.
+    type: int
+    default: 10
+  error_log_since:
+    description:
+      - What was read last time, by path, as RV(collected.error_logs) returned it, C({inode, size}).
+      - For a log with the same inode and a size not smaller, only what was appended since is read; a
+        rotated or truncated log is read from its end as usual.
+    type: dict
+    default: {}
+  php_fpm_logs:
+    description:
+      - php-fpm logs to read, as paths or glob patterns; their C(server reached pm.max_children) warnings
+        tell of a pool that is too small.
+    type: list
+    elements: path
+    default: [/var/log/php*-fpm.log]
 attributes:
   check_mode:
     description:
@@ -385,6 +412,58 @@ collected:
           returned: always
           type: bool
           sample: true
+    error_logs:
+      description:
+        - The end of each error log, nginx's first, then php-fpm's; at most O(error_log_max_files) logs.
+        - nginx's are named by the C(error_log) directives of the C(nginx -T) dump (not C(stderr),
+          C(syslog:) or C(memory:); a relative path is relative to the prefix) and by the log compiled into
+          nginx (C(--error-log-path)); php-fpm's by O(php_fpm_logs).
+        - A log that does not exist, or cannot be read, is left out and named in RV(collected.problems).
+      returned: always
+      type: list
+      elements: dict
+      contains:
+        path:
+          description: The log's path.
+          returned: always
+          type: str
+          sample: /var/log/nginx/error.log
+        size:
+          description: Its size in bytes when it was read.
+          returned: always
+          type: int
+          sample: 52044
+        inode:
+          description: Its inode number; with RV(collected.error_logs[].size), what O(error_log_since) takes.
+          returned: always
+          type: int
+          sample: 1311234
+        mtime:
+          description: When it was last written, in seconds since the epoch.
+          returned: always
+          type: int
+          sample: 1714557600
+        offset:
+          description:
+            - Where RV(collected.error_logs[].tail) starts in the file, always at a line boundary; 0 when it
+              starts at the file's start.
+          returned: always
+          type: int
+          sample: 0
+        tail:
+          description:
+            - The text from RV(collected.error_logs[].offset) to the end, at most O(error_log_max_bytes) bytes
+              (invalid UTF-8 replaced).
+          returned: always
+          type: str
+          sample: "2024/05/01 10:00:00 [error] 812#812: *7 connect() failed (111: Connection refused) ...\n"
+        truncated:
+          description:
+            - True when bytes of the log (since the start, or since O(error_log_since)) were left unread
+              because of O(error_log_max_bytes).
+          returned: always
+          type: bool
+          sample: false
     backend_services:
       description:
         - O(backend_services) as given (C(name), C(listen), C(manager), C(unit), C(start_command), C(chdir),
@@ -409,6 +488,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fix502.gateway.plugins.module_utils._addresses import addresses
+from ansible_collections.fix502.gateway.plugins.module_utils._error_logs import error_logs
 from ansible_collections.fix502.gateway.plugins.module_utils._filesystems import filesystems
 from ansible_collections.fix502.gateway.plugins.module_utils._kernel_log import kernel_log
 from ansible_collections.fix502.gateway.plugins.module_utils._memory import memory
@@ -442,9 +522,20 @@ def listen_error(listen):
 
 def check_options(params):
     """The first invalid option as a one-line message, or None."""
-    for name in ("command_timeout", "max_dump_bytes", "kernel_log_lines"):
+    for name in (
+        "command_timeout",
+        "max_dump_bytes",
+        "kernel_log_lines",
+        "error_log_max_bytes",
+        "error_log_max_files",
+    ):
         if params[name] <= 0:
             return "%s must be greater than 0, got %d" % (name, params[name])
+    for path, seen in params["error_log_since"].items():
+        if not isinstance(seen, dict) or not all(
+            isinstance(seen.get(key), int) and seen.get(key) >= 0 for key in ("inode", "size")
+        ):
+            return "error_log_since[%r] must be {inode, size} with whole numbers, got %r" % (path, seen)
     names = set()
     for index, service in enumerate(params["backend_services"]):
         where = "backend_services[%d]" % index
@@ -511,6 +602,15 @@ def collect(params):
     klog, found = kernel_log(params["kernel_log_lines"], timeout)
     problems.extend(found)
 
+    logs, found = error_logs(
+        nginx,
+        params["php_fpm_logs"],
+        params["error_log_max_bytes"],
+        params["error_log_max_files"],
+        params["error_log_since"],
+    )
+    problems.extend(found)
+
     backends = backend_entries(params["backend_services"])
     units = [b["unit"] for b in backends if b["manager"] == "systemd" and b["unit"]]
     properties, found = unit_properties(units, timeout)
@@ -530,6 +630,7 @@ def collect(params):
         "filesystems": mounts,
         "memory": mem,
         "kernel_log": klog,
+        "error_logs": logs,
         "systemd": {"running": systemd_running()},
         "backend_services": backends,
     }
@@ -559,6 +660,10 @@ def main():
             command_timeout=dict(type="int", default=10),
             max_dump_bytes=dict(type="int", default=4194304),
             kernel_log_lines=dict(type="int", default=5000),
+            error_log_max_bytes=dict(type="int", default=1048576),
+            error_log_max_files=dict(type="int", default=10),
+            error_log_since=dict(type="dict", default={}),
+            php_fpm_logs=dict(type="list", elements="path", default=["/var/log/php*-fpm.log"]),
         ),
         supports_check_mode=True,
     )

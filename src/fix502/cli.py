@@ -71,6 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--color", choices=("auto", "always", "never"), default="auto", help="colors in the table format"
     )
 
+    from fix502.nginx_command import add_arguments as nginx_arguments
+
+    nginx_arguments(sub.add_parser("nginx", help="audit nginx configuration files, no host needed (CI)"))
+
+    from fix502.logs_command import add_arguments as logs_arguments
+
+    logs_arguments(sub.add_parser("logs", help="name the causes of 502/504 in error logs, no host needed"))
+
     fix = sub.add_parser("fix", help="audit, fix what is safe to fix, and verify (runs fix-502.yml)")
     _inventory_options(fix)
     fix.add_argument(
@@ -116,6 +124,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         "explain": commands.explain,
         "docs": commands.docs,
         "demo": commands.demo,
+        "nginx": commands.nginx_files,
+        "logs": commands.logs,
     }
     return handlers[args.command](args)
 

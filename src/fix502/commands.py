@@ -131,3 +131,15 @@ def demo(args: argparse.Namespace) -> int:
     from fix502.demo import run_demo
 
     return run_demo(lang=args.lang)
+
+
+def nginx_files(args: argparse.Namespace) -> int:
+    from fix502.nginx_command import run
+
+    return run(args)
+
+
+def logs(args: argparse.Namespace) -> int:
+    from fix502.logs_command import run
+
+    return run(args)

@@ -158,6 +158,7 @@ class DemoSite:
                     f"      fix502_nginx_config: {self.conf}",
                     f"      fix502_nginx_prefix: {self.tmp}/",
                     f"      backend_recovery_log_dir: {self.tmp}/logs",
+                    f"      nginx_proxy_backup_dir: {self.tmp}/backups",
                     "      fix502_backend_services:",
                     "        - name: demo-backend",
                     f"          listen: 127.0.0.1:{self.backend_port}",
@@ -241,7 +242,8 @@ def run_demo(lang: str = "en") -> int:
             _say(f"5. The site answers {status} again.")
             if status != 200 or DEMO_CAUSE not in fixed:
                 raise DemoError(f"the demo site answers {status} after the fix; still found: {_ids(after)}")
-            others = sorted({f.id for f in after.findings()})
+            # The error log still tells of the outage the demo caused: that is not another problem.
+            others = sorted({f.id for f in after.findings() if f.category != "errorlog"})
             if others:
                 _say(f"   Also found on this machine itself, not caused by the demo: {', '.join(others)}")
         finally:

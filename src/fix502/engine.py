@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fix502 import __version__
-from fix502.catalogue import BY_ID, CheckDef
+from fix502.catalogue import BY_ID, ORDER, CheckDef
 from fix502.checks import Hit, load_all
 from fix502.checks.context import HostContext
 from fix502.model import Finding, HostReport, HostStatus, Report
+from fix502.nginx_config import NginxConfig
 from fix502.thresholds import Thresholds
 from fix502.upstreams import Site
 
@@ -55,8 +56,12 @@ def judge_host(
     *,
     lang: str = "en",
     thresholds: Thresholds | None = None,
+    config: NginxConfig | None = None,
 ) -> Judgement:
-    """Run the chosen checks over one host's collected evidence; also name the sites to probe."""
+    """Run the chosen checks over one host's collected evidence; also name the sites to probe.
+
+    ``config``: an nginx configuration parsed elsewhere, judged instead of the collected ``nginx -T``.
+    """
     schema = collected.get("schema")
     if schema != COLLECTED_SCHEMA:
         failed = HostReport(
@@ -65,13 +70,15 @@ def judge_host(
             message=f"{host}: the collector returned schema {schema!r}, this fix502 reads {COLLECTED_SCHEMA}",
         )
         return Judgement(report=failed, probes=[])
-    ctx = HostContext(host=host, collected=dict(collected), thresholds=thresholds or Thresholds())
+    ctx = HostContext(
+        host=host, collected=dict(collected), thresholds=thresholds or Thresholds(), config=config
+    )
     judges = load_all()
     findings: list[Finding] = []
     for check in checks:
         for hit in judges[check.id](ctx):
             findings.append(finding_from_hit(hit, host, lang))
-    findings.sort(key=lambda f: (-f.severity, f.id, f.evidence.where()))
+    findings.sort(key=lambda f: (-f.severity, ORDER[f.id], f.evidence.where()))
     problems = "; ".join(f"{p['source']}: {p['message']}" for p in collected.get("problems") or [])
     report = HostReport(
         name=host,

@@ -14,12 +14,11 @@ import glob
 import os
 import posixpath
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import crossplane
+from fix502.nginx_lexer import parse_text
 
 _DUMP_HEADER = re.compile(r"^# configuration file (?P<path>.+):$")
 
@@ -148,9 +147,8 @@ def _glob_match(pattern: str, path: str) -> bool:
 class _Builder:
     """Parses each file once with crossplane and expands includes in place, as nginx does."""
 
-    def __init__(self, main_file: str, source: _DumpSource | _DiskSource, tmp: str) -> None:
+    def __init__(self, main_file: str, source: _DumpSource | _DiskSource) -> None:
         self.source = source
-        self.tmp = tmp
         self.conf_dir = posixpath.dirname(main_file)
         self.parsed: dict[str, list[dict[str, Any]]] = {}
         self.config = NginxConfig(main_file=main_file, directives=[])
@@ -161,13 +159,10 @@ class _Builder:
         text = self.source.read(path)
         if text is None:
             return None
-        local = os.path.join(self.tmp, f"{len(self.parsed)}.conf")
-        with open(local, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        result = crossplane.parse(local, single=True, comments=False, check_ctx=False, check_args=False)
+        result = parse_text(text, path)
         entry = result["config"][0]
         for error in entry["errors"]:
-            message = str(error["error"]).replace(local, path)
+            message = str(error["error"])
             self.config.problems.append(ConfigProblem(file=path, line=error.get("line"), message=message))
         self.parsed[path] = entry["parsed"]
         self.config.files.append(path)
@@ -214,11 +209,10 @@ class _Builder:
 
 
 def _parse(main_file: str, source: _DumpSource | _DiskSource) -> NginxConfig:
-    with tempfile.TemporaryDirectory(prefix="fix502-nginx-") as tmp:
-        builder = _Builder(main_file, source, tmp)
-        raw = builder.load(main_file)
-        if raw is None:
-            builder.problem(main_file, None, "cannot read the main configuration file")
-        else:
-            builder.config.directives = builder.build(main_file, raw, (), (main_file,))
+    builder = _Builder(main_file, source)
+    raw = builder.load(main_file)
+    if raw is None:
+        builder.problem(main_file, None, "cannot read the main configuration file")
+    else:
+        builder.config.directives = builder.build(main_file, raw, (), (main_file,))
     return builder.config

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
+from fix502.nginx_units import parse_size, parse_time
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -15,6 +17,13 @@ class Thresholds:
     inodes_used_percent_critical: float = 98.0
     memory_available_percent_medium: float = 10.0
     memory_available_percent_high: float = 5.0
+    # nginx configuration (category nginx): times in seconds, sizes in bytes; nginx units accepted.
+    proxy_connect_timeout_min_seconds: float = 1.0
+    proxy_read_timeout_min_seconds: float = 10.0
+    fastcgi_read_timeout_min_seconds: float = 30.0
+    proxy_buffer_size_min_bytes: float = 8192.0
+    upstream_small_group_servers: float = 3.0
+    nofile_soft_limit: float = 1024.0
 
     def updated(self, values: Mapping[str, Any], source: str) -> Thresholds:
         """A copy with ``values`` applied; ValueError names ``source`` and the bad key or value."""
@@ -23,14 +32,32 @@ class Thresholds:
         for key, raw in values.items():
             if key not in known:
                 raise ValueError(f"{source}: unknown threshold {key!r} (known: {', '.join(sorted(known))})")
-            try:
-                value = float(raw)
-            except (TypeError, ValueError):
-                raise ValueError(f"{source}: threshold {key} must be a number, not {raw!r}") from None
-            if not 0 <= value <= 100:
-                raise ValueError(f"{source}: threshold {key} must be a percentage from 0 to 100, not {raw!r}")
-            changes[key] = value
+            changes[key] = _value(key, raw, source)
         return replace(self, **changes)
 
     def as_dict(self) -> dict[str, float]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _value(key: str, raw: Any, source: str) -> float:
+    """One threshold's value: a percentage, a time (``30s``), a size (``8k``) or a count."""
+    text = str(raw).strip()
+    try:
+        value: float | None = float(text)
+    except ValueError:
+        value = None
+    if value is None and key.endswith("_seconds"):
+        value = parse_time(text)
+    elif value is None and key.endswith("_bytes"):
+        size = parse_size(text)
+        value = None if size is None else float(size)
+    if value is None:
+        kind = {"_seconds": "a time such as 30s", "_bytes": "a size such as 8k"}.get(
+            key[key.rfind("_") :], "a number"
+        )
+        raise ValueError(f"{source}: threshold {key} must be {kind}, not {raw!r}")
+    if "_percent" in key and not 0 <= value <= 100:
+        raise ValueError(f"{source}: threshold {key} must be a percentage from 0 to 100, not {raw!r}")
+    if value < 0:
+        raise ValueError(f"{source}: threshold {key} must not be negative, not {raw!r}")
+    return value

@@ -110,10 +110,15 @@ def _authority(rest: str) -> str:
     return rest.split("/", 1)[0]
 
 
-def upstream_blocks(config: NginxConfig) -> dict[tuple[str, str], Upstream]:
-    """Upstream blocks by (top-level context, name): http and stream have separate namespaces."""
+def upstream_blocks(
+    config: NginxConfig, found: list[Directive] | None = None
+) -> dict[tuple[str, str], Upstream]:
+    """Upstream blocks by (top-level context, name): http and stream have separate namespaces.
+
+    ``found``: the configuration's ``upstream`` directives when the caller has them already.
+    """
     blocks: dict[tuple[str, str], Upstream] = {}
-    for directive in config.find("upstream"):
+    for directive in config.find("upstream") if found is None else found:
         if not directive.args or not directive.context:
             continue
         top = directive.context[0]

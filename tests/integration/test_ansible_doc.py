@@ -16,6 +16,8 @@ PLUGINS = [
     ("module", "fix502.gateway.audit", "Find the causes of HTTP 502"),
     ("module", "fix502.gateway.backend_process", "Make sure a backend"),
     ("filter", "fix502.gateway.start_order", "Backend services to start, dependencies first"),
+    ("module", "fix502.gateway.nginx_edit", "Change single statements of an nginx configuration file"),
+    ("filter", "fix502.gateway.nginx_proxy_plan", "The files the role nginx_proxy writes or edits"),
 ]
 
 

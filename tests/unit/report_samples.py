@@ -15,7 +15,8 @@ from __future__ import annotations
 from fix502.catalogue import BY_ID, CHECKS
 from fix502.model import Evidence, Finding, HostReport, HostStatus, Report, Severity
 
-ALL_CHECKS = [c.id for c in CHECKS]
+# The checks the samples were written against; the catalogue grows, the samples stay as they are.
+ALL_CHECKS = [c.id for c in CHECKS if c.category in ("resources", "upstream")]
 GENERATED_AT = "2025-06-01T08:30:00Z"
 VERSION = "0.1.0"
 WEB3_MESSAGE = "ssh: connect to host web3 port 22: Connection timed out"

@@ -28,6 +28,7 @@ TOP_KEYS = {
     "filesystems",
     "memory",
     "kernel_log",
+    "error_logs",
     "systemd",
     "backend_services",
 }
@@ -136,6 +137,8 @@ def test_collected_has_exactly_the_documented_shape(tmp_path: Path) -> None:
     assert set(collected["memory"]) == {"total_kb", "available_kb", "swap_total_kb", "swap_free_kb"}
     assert set(collected["kernel_log"]) == {"source", "lines_scanned", "oom_lines"}
     assert set(collected["systemd"]) == {"running"}
+    for entry in collected["error_logs"]:
+        assert set(entry) == {"path", "size", "inode", "mtime", "offset", "tail", "truncated"}
 
     api, images = collected["backend_services"]
     assert api == {
@@ -178,6 +181,10 @@ def test_documentation_matches_the_argument_spec() -> None:
         "command_timeout",
         "max_dump_bytes",
         "kernel_log_lines",
+        "error_log_max_bytes",
+        "error_log_max_files",
+        "error_log_since",
+        "php_fpm_logs",
     }
     returned = yaml.safe_load(collect.RETURN)["collected"]["contains"]
     assert set(returned) == TOP_KEYS

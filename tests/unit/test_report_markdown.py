@@ -44,7 +44,7 @@ def test_summary_table_has_a_row_per_host_with_counts() -> None:
     lines = render(extended_report(), "markdown").splitlines()
     assert lines[0] == "## fix502 report"
     assert "_Generated 2025-06-01T08:30:00Z by fix502 0.1.0_" in lines
-    assert "Checks: `RES001`, `RES002`, `RES003`, `RES004`, `UPS001`" in lines
+    assert "Checks: `UPS001`, `RES001`, `RES002`, `RES003`, `RES004`" in lines
     rows = _table_after(lines, "## fix502 report")
     assert rows[0] == ["Host", "Status", "Findings", "Critical", "High", "Medium", "Low", "Info"]
     assert rows[1:] == [

@@ -8,12 +8,14 @@ generated from here.
 
 from __future__ import annotations
 
-from fix502.catalogue import resources, upstream
+from fix502.catalogue import errorlog, nginx, resources, upstream
 from fix502.catalogue.text import CheckDef, Text
 
 LANGS = ("en", "zh")
 
-_MODULES = (resources, upstream)
+# Root causes first: among findings of one severity, a report lists a dead unit before the
+# backend nginx cannot reach, and both before the error-log lines that are their symptom.
+_MODULES = (upstream, resources, nginx, errorlog)
 
 CATEGORIES: dict[str, tuple[str, str]] = {
     m.CATEGORY[0]: (m.CATEGORY[1].en, m.CATEGORY[1].zh) for m in _MODULES
@@ -21,9 +23,12 @@ CATEGORIES: dict[str, tuple[str, str]] = {
 
 CHECKS: tuple[CheckDef, ...] = tuple(check for m in _MODULES for check in m.CHECKS)
 
+# Position of each check in the catalogue: the order findings of equal severity are listed in.
+ORDER: dict[str, int] = {check.id: index for index, check in enumerate(CHECKS)}
+
 BY_ID: dict[str, CheckDef] = {c.id: c for c in CHECKS}
 
-__all__ = ["BY_ID", "CATEGORIES", "CHECKS", "LANGS", "CheckDef", "Text", "select"]
+__all__ = ["BY_ID", "CATEGORIES", "CHECKS", "LANGS", "ORDER", "CheckDef", "Text", "select"]
 
 
 def select(selectors: list[str] | None) -> list[CheckDef]:

@@ -38,6 +38,7 @@ def judges(check_id: str) -> Callable[[CheckFunction], CheckFunction]:
 
 
 def load_all() -> dict[str, CheckFunction]:
-    from fix502.checks import resources, upstream  # noqa: F401  (registers the judges)
+    # importing them registers the judges
+    from fix502.checks import errorlog, nginx, resources, upstream  # noqa: F401
 
     return REGISTRY

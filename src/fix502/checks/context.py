@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from fix502.errorlog import Analysis
 from fix502.nginx_config import NginxConfig, parse_dump
+from fix502.nginx_scope import ProxyModel
 from fix502.thresholds import Thresholds
 from fix502.upstreams import DynamicPass, Endpoint, Site, endpoints, sites
 
@@ -39,6 +41,10 @@ class HostContext:
     host: str
     collected: dict[str, Any]
     thresholds: Thresholds = field(default_factory=Thresholds)
+    # A configuration parsed elsewhere (``fix502 nginx`` reads files, not a host's ``nginx -T``).
+    config: NginxConfig | None = None
+    # The error logs' causes: read by ``fix502 logs``, else by the errorlog checks from the tails collected.
+    error_log: Analysis | None = None
 
     @property
     def nginx_facts(self) -> dict[str, Any]:
@@ -47,8 +53,14 @@ class HostContext:
 
     @cached_property
     def nginx(self) -> NginxConfig | None:
+        if self.config is not None:
+            return self.config
         dump = self.nginx_facts.get("dump") or ""
         return parse_dump(dump) if dump else None
+
+    @cached_property
+    def proxy_model(self) -> ProxyModel | None:
+        return ProxyModel.build(self.nginx) if self.nginx else None
 
     @cached_property
     def endpoints(self) -> tuple[list[Endpoint], list[DynamicPass]]:
@@ -56,6 +68,8 @@ class HostContext:
 
     @cached_property
     def sites(self) -> list[Site]:
+        if self.config is not None:
+            return []  # a configuration from files (fix502 nginx) has no host to probe
         return sites(self.nginx) if self.nginx else []
 
     @cached_property
