@@ -8,14 +8,14 @@ generated from here.
 
 from __future__ import annotations
 
-from fix502.catalogue import errorlog, nginx, resources, upstream
+from fix502.catalogue import errorlog, nginx, resources, service, upstream
 from fix502.catalogue.text import CheckDef, Text
 
 LANGS = ("en", "zh")
 
 # Root causes first: among findings of one severity, a report lists a dead unit before the
 # backend nginx cannot reach, and both before the error-log lines that are their symptom.
-_MODULES = (upstream, resources, nginx, errorlog)
+_MODULES = (service, upstream, resources, nginx, errorlog)
 
 CATEGORIES: dict[str, tuple[str, str]] = {
     m.CATEGORY[0]: (m.CATEGORY[1].en, m.CATEGORY[1].zh) for m in _MODULES

@@ -7,6 +7,7 @@ from typing import Any
 
 from fix502.checks import Hit, judges
 from fix502.checks.context import HostContext
+from fix502.checks.service import is_crash_looping
 from fix502.model import Evidence, Severity
 from fix502.upstreams import Address, Endpoint, parse_address
 
@@ -56,16 +57,42 @@ def _can_start(service: dict[str, Any]) -> bool:
     return bool(service.get("start_command"))
 
 
-def _service_texts(service: dict[str, Any] | None) -> dict[str, str]:
+def unit_is_active(service: dict[str, Any] | None) -> bool:
+    return bool(service) and (service or {}).get("properties", {}).get("ActiveState") == "active"
+
+
+def addresses_of_unit(ctx: HostContext, unit: str | None) -> list[str]:
+    """Where the processes of a systemd unit listen, as nginx would write the address."""
+    if not unit:
+        return []
+    listeners = ctx.collected.get("listeners") or {}
+    found = [
+        str(Address(host=item.get("address"), port=item.get("port")))
+        for item in listeners.get("tcp") or []
+        if item.get("unit") == unit
+    ]
+    found += [f"unix:{item['path']}" for item in listeners.get("unix") or [] if item.get("unit") == unit]
+    return sorted(set(found))
+
+
+def _needs_a_person(service: dict[str, Any]) -> bool:
+    properties = {str(k): str(v) for k, v in (service.get("properties") or {}).items()}
+    return unit_is_active(service) or is_crash_looping(properties)
+
+
+def _service_texts(ctx: HostContext, service: dict[str, Any] | None) -> dict[str, str]:
     if service is None:
         return {"service": "", "service_zh": ""}
-    state = ""
+    state = state_zh = ""
+    unit = service.get("unit")
     properties = service.get("properties") or {}
-    if properties.get("ActiveState"):
-        state = f"; its unit {service.get('unit')} is {properties['ActiveState']}"
-        state_zh = f"，其单元 {service.get('unit')} 的状态为 {properties['ActiveState']}"
-    else:
-        state_zh = ""
+    elsewhere = addresses_of_unit(ctx, unit)
+    if unit_is_active(service) and elsewhere:
+        state = f"; its unit {unit} is running but listens on {', '.join(elsewhere)} instead"
+        state_zh = f"，其单元 {unit} 正在运行，但监听的是 {'、'.join(elsewhere)}"
+    elif properties.get("ActiveState"):
+        state = f"; its unit {unit} is {properties['ActiveState']}"
+        state_zh = f"，其单元 {unit} 的状态为 {properties['ActiveState']}"
     return {
         "service": f", where the declared backend {service['name']} should be{state}",
         "service_zh": f"（按声明应由后端 {service['name']} 监听{state_zh}）",
@@ -115,7 +142,7 @@ def backend_not_listening(ctx: HostContext) -> Iterator[Hit]:
                 "impact": impact,
                 "impact_zh": impact_zh,
             }
-            | _service_texts(service),
+            | _service_texts(ctx, service),
             Evidence(
                 file=endpoint.file,
                 line=endpoint.line,
@@ -128,5 +155,7 @@ def backend_not_listening(ctx: HostContext) -> Iterator[Hit]:
                 values=tuple(sorted(evidence_values)),
             ),
             severity=severity,
-            autofix=service is not None and _can_start(service),
+            # A running backend that listens elsewhere needs a person to say which address is right,
+            # and one that keeps crashing will not stay up by being started again.
+            autofix=service is not None and _can_start(service) and not _needs_a_person(service),
         )

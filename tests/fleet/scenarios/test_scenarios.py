@@ -1,0 +1,127 @@
+"""Fault-injection scenarios on the fleet's real systemd hosts, one per file in cases/.
+
+Each starts from the healthy site (site/healthy.yml), injects one cause, and checks that a real
+curl through nginx fails, that `--check` changes nothing on the broken host, that the audit's
+top finding names the cause, and, where the cause is auto-fixable, that fix-502.yml fixes it, the
+site answers again and a second run changes nothing. Run one: pytest tests/fleet/scenarios -k NAME.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fleet import Fleet
+from scenario import Scenario, all_cases, load
+
+REPO = Path(__file__).resolve().parents[3]
+SITE = Path(__file__).resolve().parent / "site"
+BIN = Path(sys.executable).parent
+# What --check must leave exactly as it was: configuration, units, the backend and their states.
+STATE_COMMAND = (
+    "find /etc/nginx /etc/systemd/system /opt/fix502-app -type f -print0 | sort -z | xargs -0 sha256sum; "
+    "systemctl show -p ActiveState,SubState,NRestarts,MainPID fix502-app.service nginx.service"
+)
+
+# kill -9 the backend's main process and wait for systemd to bring a new one up on its port.
+KILL_AND_WAIT = """
+old=$(systemctl show -p MainPID --value fix502-app.service)
+kill -9 "$old"
+for i in $(seq 100); do
+  new=$(systemctl show -p MainPID --value fix502-app.service)
+  if [ "$new" != 0 ] && [ "$new" != "$old" ] && ss -Hltn 'sport = :8000' | grep -q 8000; then exit 0; fi
+  sleep 0.2
+done
+echo "fix502-app.service did not come back after kill -9 (MainPID $old)"; exit 1
+"""
+
+
+def ansible(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ANSIBLE_NOCOLOR": "1"}
+    return subprocess.run(
+        [*args, "-i", str(fleet.inventory), "-i", str(SITE / "inventory_vars.yml")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def curl_status(fleet: Fleet, host: str) -> int:
+    done = subprocess.run(
+        [
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "--max-time",
+            "20",
+            f"http://{fleet.host(host).address}/",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return int(done.stdout or 0)
+
+
+def changed(output: str, host: str) -> int:
+    match = re.search(rf"^{re.escape(host)}\s*:.*?changed=(\d+)", output, re.MULTILINE)
+    assert match, output[-3000:]
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("case_file", all_cases(), ids=lambda p: p.stem)
+@pytest.mark.fleet
+def test_scenario(case_file: Path, fleet: Fleet) -> None:
+    case: Scenario = load(case_file)
+    host = fleet.names[0]
+    healthy = ansible(fleet, str(BIN / "ansible-playbook"), str(SITE / "healthy.yml"), "--limit", host)
+    assert healthy.returncode == 0, healthy.stdout[-3000:]
+    assert curl_status(fleet, host) == 200
+
+    injected = fleet.sh(host, case.inject)
+    assert injected.returncode == 0, injected.stderr
+    assert curl_status(fleet, host) == case.status
+
+    before = fleet.sh(host, STATE_COMMAND).stdout
+    dry = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host, "--check", "--diff")
+    assert dry.returncode == 0, dry.stdout[-3000:]
+    assert fleet.sh(host, STATE_COMMAND).stdout == before, "--check changed the host"
+    if case.autofix:
+        assert changed(dry.stdout, host) > 0, "--check must show the fix it would make"
+
+    audit = ansible(
+        fleet, str(BIN / "fix502"), "audit", "--limit", host, "--format", "json", "--fail-on", "info"
+    )
+    assert audit.returncode == 1, audit.stderr
+    [report] = json.loads(audit.stdout)["hosts"]
+    top = report["findings"][0]
+    assert top["id"] == case.top_finding, report["findings"]
+    assert top["autofix"] is case.autofix
+    if case.cause_contains:
+        assert case.cause_contains in top["cause"]
+    assert set(case.also_finds) <= {f["id"] for f in report["findings"]}
+
+    if not case.autofix:
+        assert top["fix"], "a finding that is not fixed automatically must say what a person must do"
+        return
+    fixed = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host)
+    assert fixed.returncode == 0, fixed.stdout[-4000:]
+    assert curl_status(fleet, host) == case.fixed_status
+    again = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host)
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert changed(again.stdout, host) == 0
+    if case.survives_kill:
+        killed = fleet.sh(host, KILL_AND_WAIT)
+        assert killed.returncode == 0, killed.stdout + killed.stderr
+        assert curl_status(fleet, host) == 200
