@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from fix502 import __version__, catalogue
 from fix502.errors import Fix502Error, UsageError
 from fix502.model import Severity
-from fix502.report import FORMATS
+from fix502.report_options import add_report_options
 
 EXIT_OK = 0
 EXIT_DRIFT = 1
@@ -39,9 +39,6 @@ def _inventory_options(parser: argparse.ArgumentParser) -> None:
         help="inventory file, directory or host list (repeatable); default: this machine, local connection",
     )
     parser.add_argument("-l", "--limit", help="only hosts matching this ansible host pattern")
-    parser.add_argument(
-        "--lang", choices=catalogue.LANGS, default="en", help="language of the report (en, zh)"
-    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -52,24 +49,8 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="audit hosts and report what causes 502")
     _inventory_options(audit)
     audit.add_argument("--checks", action="append", help="check IDs or categories to run, comma-separated")
-    audit.add_argument("--format", default="table", help=f"report format: {', '.join(FORMATS)}")
-    audit.add_argument("-o", "--output", help="write the report to this file instead of standard output")
-    audit.add_argument(
-        "--fail-on",
-        default="high",
-        help="exit 1 when a finding is at or above this severity (critical, high, medium, low, info)",
-    )
-    audit.add_argument(
-        "--threshold",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="change a limit, e.g. disk_used_percent_high=85",
-    )
+    add_report_options(audit, threshold_example="disk_used_percent_high=85")
     audit.add_argument("--no-progress", action="store_true", help="no progress line, even on a terminal")
-    audit.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto", help="colors in the table format"
-    )
 
     from fix502.nginx_command import add_arguments as nginx_arguments
 
@@ -85,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="dry run: change nothing, exit 1 when something would change"
     )
     fix.add_argument("--diff", action="store_true", help="show the changes")
+    fix.add_argument(
+        "--lang", choices=catalogue.LANGS, default="en", help="language of the findings (en, zh)"
+    )
 
     checks = sub.add_parser("checks", help="list the checks of the catalogue")
     checks.add_argument("--lang", choices=catalogue.LANGS, default="en")

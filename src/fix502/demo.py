@@ -140,9 +140,9 @@ class DemoSite:
     def stop(self) -> None:
         pidfile = self.tmp / "nginx.pid"
         if pidfile.exists():
-            _terminate(int(pidfile.read_text(encoding="ascii").strip() or 0))
+            terminate(int(pidfile.read_text(encoding="ascii").strip() or 0))
         if self.backend_pidfile.exists():
-            _terminate(int(self.backend_pidfile.read_text(encoding="ascii").strip() or 0))
+            terminate(int(self.backend_pidfile.read_text(encoding="ascii").strip() or 0))
 
     def inventory(self) -> Path:
         path = self.tmp / "inventory.yml"
@@ -173,7 +173,17 @@ class DemoSite:
         return path
 
 
-def _terminate(pid: int) -> None:
+def _running(pid: int) -> bool:
+    """Whether ``pid`` still runs; a zombie waiting to be reaped does not."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def terminate(pid: int) -> None:
+    """SIGTERM, then SIGKILL after 5 s: a process the demo or a test started must not outlive it."""
     if pid <= 0:
         return
     try:
@@ -182,11 +192,9 @@ def _terminate(pid: int) -> None:
         return
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not _running(pid):
             return
-        time.sleep(0.05)
+        time.sleep(0.02)
     try:
         os.kill(pid, signal.SIGKILL)
     except ProcessLookupError:

@@ -21,6 +21,7 @@ from fix502.errorlog import scan_files
 from fix502.errors import UsageError
 from fix502.model import HostReport, HostStatus
 from fix502.report import FORMATS, render
+from fix502.report_options import add_report_options
 
 REPORT_HOST = "logs"
 CATEGORY = "errorlog"
@@ -33,19 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checks", action="append", help="check IDs to run, comma-separated (default: every errorlog check)"
     )
-    parser.add_argument("--format", default="table", help=f"report format: {', '.join(FORMATS)}")
-    parser.add_argument("-o", "--output", help="write the report to this file instead of standard output")
-    parser.add_argument(
-        "--fail-on",
-        default="high",
-        help="exit 1 when a finding is at or above this severity (critical, high, medium, low, info)",
-    )
-    parser.add_argument(
-        "--lang", choices=catalogue.LANGS, default="en", help="language of the report (en, zh)"
-    )
-    parser.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto", help="colors in the table format"
-    )
+    add_report_options(parser, threshold_example=None)
 
 
 def log_checks(selectors: list[str] | None) -> list[CheckDef]:

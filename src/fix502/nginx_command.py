@@ -23,6 +23,7 @@ from fix502.errors import UsageError
 from fix502.model import HostReport, HostStatus
 from fix502.nginx_config import NginxConfig, parse_files
 from fix502.report import FORMATS, render
+from fix502.report_options import add_report_options
 from fix502.thresholds import Thresholds
 
 # Categories whose checks need nothing but the configuration text.
@@ -34,26 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--checks", action="append", help="check IDs or categories to run, comma-separated (default: nginx)"
     )
-    parser.add_argument("--format", default="table", help=f"report format: {', '.join(FORMATS)}")
-    parser.add_argument("-o", "--output", help="write the report to this file instead of standard output")
-    parser.add_argument(
-        "--fail-on",
-        default="high",
-        help="exit 1 when a finding is at or above this severity (critical, high, medium, low, info)",
-    )
-    parser.add_argument(
-        "--threshold",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="change a limit, e.g. proxy_read_timeout_min_seconds=30s",
-    )
-    parser.add_argument(
-        "--lang", choices=catalogue.LANGS, default="en", help="language of the report (en, zh)"
-    )
-    parser.add_argument(
-        "--color", choices=("auto", "always", "never"), default="auto", help="colors in the table format"
-    )
+    add_report_options(parser, threshold_example="proxy_read_timeout_min_seconds=30s")
 
 
 def offline_checks(selectors: list[str] | None) -> list[CheckDef]:

@@ -13,7 +13,6 @@ import contextlib
 import http.client
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -25,7 +24,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from fix502.demo import find_nginx, free_port, wait_listening
+from fix502.demo import find_nginx, free_port, terminate, wait_listening
 
 Handler = Callable[[socket.socket], None]
 
@@ -208,7 +207,7 @@ class Lab:
     def close(self) -> None:
         for pidfile in self._pidfiles:
             if pidfile.exists():
-                _stop(int(pidfile.read_text(encoding="ascii").strip() or 0))
+                terminate(int(pidfile.read_text(encoding="ascii").strip() or 0))
         for sock in self._held + self._listeners:
             sock.close()
         shutil.rmtree(self.root, ignore_errors=True)
@@ -221,27 +220,3 @@ def wait_for_line(path: str, word: str, timeout: float = 5.0) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"{path} has no line with {word!r} after {timeout:g} s")
-
-
-def _running(pid: int) -> bool:
-    """Whether ``pid`` still runs; a zombie waiting for init to reap it does not."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except (FileNotFoundError, IndexError):
-        return False
-
-
-def _stop(pid: int) -> None:
-    if pid <= 0:
-        return
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        if not _running(pid):
-            return
-        time.sleep(0.02)
-    os.kill(pid, signal.SIGKILL)
