@@ -7,7 +7,9 @@ that the checks have something to find), then measures in one run, each step on 
 1. crossplane.parse of the main file, following includes (the baseline);
 2. fix502's offline audit of the main file: fix502.nginx_command.audit_file, i.e. the parse of
    fix502.nginx_config.parse_files, paths made relative, and every nginx check;
-3. gixy-ng (the `gixy` package, its Manager, every plugin) on the same main file, when installed.
+3. gixy-ng (the `gixy` package, its Manager, every plugin) on the same main file, in a venv of
+   its own (.venv-gixy, made on first use: gixy-ng's ngxparse replaces the `crossplane` package
+   it is installed beside), timed inside that process by bench/gixy_timing.py.
 
 Prints the best of three wall times (untraced), the ratio to the baseline, and the peak memory of
 one more run traced with tracemalloc, for each step.
@@ -18,7 +20,9 @@ Usage: python bench/bench_nginx_config.py [SERVERS] [FILES]   (defaults: 2000 20
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -34,11 +38,9 @@ from fix502 import catalogue
 from fix502.nginx_command import audit_file
 from fix502.thresholds import Thresholds
 
-try:
-    from gixy.core.config import Config as GixyConfig
-    from gixy.core.manager import Manager as GixyManager
-except ImportError:  # gixy-ng is a dev extra; without it the bench measures the rest
-    GixyManager = None
+REPO = Path(__file__).resolve().parent.parent
+GIXY_VENV = REPO / ".venv-gixy"
+GIXY_VERSION = "0.2.59"
 
 
 def enrich(root: Path) -> None:
@@ -69,12 +71,27 @@ def measure(step: Callable[[], Any], repeat: int = 3) -> tuple[float, int, Any]:
     return best, peak, result
 
 
-def gixy_audit(main_file: Path) -> int:
-    assert GixyManager is not None
-    manager = GixyManager(config=GixyConfig(allow_includes=True))
-    with open(main_file, "rb") as handle:
-        manager.audit(str(main_file), handle)
-    return sum(len(plugin.issues) for plugin in manager.results)
+def gixy_python() -> Path:
+    """The Python of .venv-gixy, with gixy-ng installed in it on first use."""
+    python = GIXY_VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(GIXY_VENV)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", f"gixy-ng=={GIXY_VERSION}"], check=True
+        )
+    return python
+
+
+def gixy_audit(main_file: Path) -> tuple[float, int, int]:
+    """(best seconds, peak bytes, issues) of gixy-ng, measured in its own process."""
+    done = subprocess.run(
+        [str(gixy_python()), str(REPO / "bench" / "gixy_timing.py"), str(main_file)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    data = json.loads(done.stdout)
+    return float(data["seconds"]), int(data["peak"]), int(data["issues"])
 
 
 def main() -> None:
@@ -94,20 +111,16 @@ def main() -> None:
                 str(main_file), checks, "en", Thresholds(), cwd
             ),
         }
-        if GixyManager is not None:
-            steps["gixy-ng (all plugins)"] = lambda: gixy_audit(main_file)
         results = {name: measure(step) for name, step in steps.items()}
+        results["gixy-ng (all plugins)"] = gixy_audit(main_file)
     baseline = results["crossplane.parse (baseline)"][0]
     print(f"{servers} server blocks, {servers} upstreams, {files} include files")
     for name, (seconds, peak, _) in results.items():
         print(f"{name:<32} {seconds:8.3f} s  {seconds / baseline:5.2f}x  peak {peak / 2**20:7.1f} MiB")
     report = results["fix502 nginx (offline audit)"][2]
     print(f"fix502 findings: {len(report.findings)} ({report.status.value})")
-    if GixyManager is None:
-        print("gixy-ng is not installed (pip install -e '.[dev]'): not measured")
-    else:
-        audit, gixy = results["fix502 nginx (offline audit)"][0], results["gixy-ng (all plugins)"][0]
-        print(f"gixy-ng issues: {results['gixy-ng (all plugins)'][2]}; fix502 is {gixy / audit:.1f}x faster")
+    audit, gixy = results["fix502 nginx (offline audit)"][0], results["gixy-ng (all plugins)"][0]
+    print(f"gixy-ng issues: {results['gixy-ng (all plugins)'][2]}; fix502 is {gixy / audit:.1f}x faster")
 
 
 if __name__ == "__main__":

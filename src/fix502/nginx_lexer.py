@@ -10,17 +10,15 @@ edge cases read exactly as crossplane reports them.
 
 from __future__ import annotations
 
+import io
 import re
+import threading
 from collections.abc import Iterator
 from typing import Any
 
 import crossplane
-
-try:  # private in crossplane 0.5 (pinned below 0.6): without them, crossplane does all the work
-    from crossplane.lexer import EXTERNAL_LEXERS, _balance_braces
-    from crossplane.parser import _parse_with_initial_tokens
-except ImportError:  # pragma: no cover - another crossplane
-    _parse_with_initial_tokens = None
+import crossplane.parser
+from crossplane.lexer import EXTERNAL_LEXERS, _balance_braces, _lex_file_object
 
 _TOKEN = re.compile(
     r"""(?P<space>\s+)
@@ -60,11 +58,34 @@ def tokens(text: str) -> list[tuple[str, int, bool]] | None:
     return out
 
 
+_PARSE_LOCK = threading.Lock()
+_OPTIONS: dict[str, Any] = {"single": True, "comments": False, "check_ctx": False, "check_args": False}
+
+
 def parse_text(text: str, filename: str) -> dict[str, Any]:
-    """``crossplane.parse_string(text, filename, single=True)`` without crossplane's lexer when possible."""
-    options: dict[str, Any] = {"single": True, "comments": False, "check_ctx": False, "check_args": False}
-    found = tokens(text) if _parse_with_initial_tokens is not None else None
-    if found is None:
-        return dict(crossplane.parse_string(text, filename=filename, **options))
-    stream: Iterator[tuple[str, int, bool]] = _balance_braces(iter(found), filename)
-    return dict(_parse_with_initial_tokens(stream, filename, "", **options))
+    """crossplane's payload for ``text`` as the file ``filename``, with no file read or written.
+
+    crossplane 0.5 parses only files, reading them through ``crossplane.parser.lex``; for the
+    length of one call that name is bound to the tokens of ``text``: the fast split above where
+    it applies, else crossplane's own lexer over the text. Its parser, brace check and error
+    messages are crossplane's.
+    """
+    found = tokens(text)
+    stream: Iterator[tuple[str, int, bool]] = (
+        _balance_braces(iter(found), filename)
+        if found is not None
+        else _balance_braces(_lex_file_object(io.StringIO(text)), filename)
+    )
+
+    def lex(name: str) -> Iterator[tuple[str, int, bool]]:
+        if name != filename:
+            raise RuntimeError(f"crossplane asked for {name} while parsing {filename}")
+        return stream
+
+    with _PARSE_LOCK:
+        original = crossplane.parser.lex
+        crossplane.parser.lex = lex
+        try:
+            return dict(crossplane.parse(filename, **_OPTIONS))
+        finally:
+            crossplane.parser.lex = original
