@@ -39,6 +39,18 @@ def broken_site(site: DemoSite) -> DemoSite:
     return site
 
 
+def run_ansible(command: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """An ansible command of this venv (ansible-playbook, ansible-doc, ...) run from the checkout."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    return subprocess.run(
+        [command, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """``python -m fix502 ARGS`` as a user runs it, from a directory outside the checkout."""
     return subprocess.run(

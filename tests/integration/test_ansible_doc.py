@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, run_ansible
 
 PLUGINS = [
     ("module", "fix502.gateway.collect", "Gather the evidence"),
@@ -22,14 +19,7 @@ PLUGINS = [
 
 
 def ansible_doc(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    return subprocess.run(
-        ["ansible-doc", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    return run_ansible("ansible-doc", *args, timeout=120)
 
 
 @pytest.mark.parametrize(("kind", "name", "summary"), PLUGINS, ids=[p[1] for p in PLUGINS])

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 
-from conftest import REPO, run_cli
+from conftest import run_ansible, run_cli
 
 from fix502.demo import DemoSite, http_status
 
@@ -42,17 +39,8 @@ def test_check_mode_changes_nothing_and_reports_drift(broken_site: DemoSite) -> 
 
 def test_playbook_fixes_verifies_and_second_run_changes_nothing(broken_site: DemoSite) -> None:
     inventory = str(broken_site.inventory())
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
 
-    first = subprocess.run(
-        ["ansible-playbook", "fix-502.yml", "-i", inventory],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    first = run_ansible("ansible-playbook", "fix-502.yml", "-i", inventory)
 
     assert first.returncode == 0, first.stdout[-4000:]
     assert recap(first.stdout, "demo-site")["changed"] >= 1

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_cli
+from conftest import REPO, run_ansible, run_cli
 from test_fix_playbook import recap
 
 from fix502.demo import DemoSite, find_nginx, free_port, wait_listening
@@ -158,16 +158,7 @@ def config_state(site: DemoSite) -> dict[str, str]:
 
 
 def playbook(site: DemoSite, *extra: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(
-        ["ansible-playbook", "fix-502.yml", "-i", str(site.inventory()), *extra],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_ansible("ansible-playbook", "fix-502.yml", "-i", str(site.inventory()), *extra)
 
 
 def role_only(site: DemoSite) -> subprocess.CompletedProcess[str]:
@@ -187,16 +178,7 @@ def role_only(site: DemoSite) -> subprocess.CompletedProcess[str]:
         "        nginx_proxy_nginx_config: '{{ fix502_nginx_config }}'\n"
         "        nginx_proxy_nginx_prefix: '{{ fix502_nginx_prefix }}'\n"
     )
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
-    return subprocess.run(
-        ["ansible-playbook", str(play), "-i", str(site.inventory())],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_ansible("ansible-playbook", str(play), "-i", str(site.inventory()))
 
 
 def test_fix_turns_504_into_200_and_second_run_changes_nothing(slow_site: SlowSite) -> None:
