@@ -22,6 +22,7 @@ class Scenario:
     fixed_status: int
     also_finds: tuple[str, ...]
     survives_kill: bool
+    path: str
 
 
 def load(path: Path) -> Scenario:
@@ -38,6 +39,7 @@ def load(path: Path) -> Scenario:
         fixed_status=int(data.get("fixed_status", 200)),
         also_finds=tuple(expect.get("also_finds", ())),
         survives_kill=bool(data.get("survives_kill", False)),
+        path=str(data.get("path", "/")),
     )
 
 

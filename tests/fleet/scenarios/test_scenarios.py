@@ -54,7 +54,7 @@ def ansible(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def curl_status(fleet: Fleet, host: str) -> int:
+def curl_status(fleet: Fleet, host: str, path: str = "/") -> int:
     done = subprocess.run(
         [
             "curl",
@@ -65,7 +65,7 @@ def curl_status(fleet: Fleet, host: str) -> int:
             "%{http_code}",
             "--max-time",
             "20",
-            f"http://{fleet.host(host).address}/",
+            f"http://{fleet.host(host).address}{path}",
         ],
         capture_output=True,
         text=True,
@@ -91,7 +91,7 @@ def test_scenario(case_file: Path, fleet: Fleet) -> None:
 
     injected = fleet.sh(host, case.inject)
     assert injected.returncode == 0, injected.stderr
-    assert curl_status(fleet, host) == case.status
+    assert curl_status(fleet, host, case.path) == case.status
 
     before = fleet.sh(host, STATE_COMMAND).stdout
     dry = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host, "--check", "--diff")
@@ -119,7 +119,7 @@ def test_scenario(case_file: Path, fleet: Fleet) -> None:
         return
     fixed = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host)
     assert fixed.returncode == 0, fixed.stdout[-4000:]
-    assert curl_status(fleet, host) == case.fixed_status
+    assert curl_status(fleet, host, case.path) == case.fixed_status
     again = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host)
     assert again.returncode == 0, again.stdout[-3000:]
     assert changed(again.stdout, host) == 0
