@@ -198,6 +198,16 @@ def _describe(pid, cache):
     return cache[pid]
 
 
+def _keep_one(entries, index, key, entry):
+    """Add entry once per key; a later one replaces it only when it names an owner the first lacks."""
+    if key in index:
+        if entries[index[key]]["pid"] is None and entry["pid"] is not None:
+            entries[index[key]] = entry
+        return
+    index[key] = len(entries)
+    entries.append(entry)
+
+
 def listeners(deadline=None):
     """All listening TCP (v4 and v6) and unix sockets, with owner when it can be found.
 
@@ -252,14 +262,8 @@ def listeners(deadline=None):
             "process": name,
             "unit": unit,
         }
-        key = (family, address, port)
-        if key in index:
-            # SO_REUSEPORT: one socket per worker; keep one entry, preferring a known owner.
-            if tcp_out[index[key]]["pid"] is None and pid is not None:
-                tcp_out[index[key]] = entry
-            continue
-        index[key] = len(tcp_out)
-        tcp_out.append(entry)
+        # SO_REUSEPORT: one socket per worker; one entry per address.
+        _keep_one(tcp_out, index, (family, address, port), entry)
     tcp_out.sort(key=lambda e: (e["port"], e["family"], e["address"]))
 
     unix_out = []
@@ -267,12 +271,6 @@ def listeners(deadline=None):
     for path, inode in unix:
         pid = pick_owner(owners.get(inode, []))
         name, unit = _describe(pid, cache)
-        entry = {"path": path, "pid": pid, "process": name, "unit": unit}
-        if path in seen:
-            if unix_out[seen[path]]["pid"] is None and pid is not None:
-                unix_out[seen[path]] = entry
-            continue
-        seen[path] = len(unix_out)
-        unix_out.append(entry)
+        _keep_one(unix_out, seen, path, {"path": path, "pid": pid, "process": name, "unit": unit})
     unix_out.sort(key=lambda e: e["path"])
     return {"tcp": tcp_out, "unix": unix_out}, problems

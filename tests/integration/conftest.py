@@ -15,15 +15,20 @@ from fix502.demo import DemoSite, find_nginx
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[DemoSite]:
-    """A healthy site: nginx on a free loopback port proxying to a running backend."""
+def site_dir(tmp_path: Path) -> Path:
+    """The directory of a test site, readable by nginx's workers; the system nginx needs root."""
     if os.geteuid() != 0:
         pytest.fail("the end-to-end tests run the system nginx as root, as CI does")
     root = tmp_path / "site"
     root.mkdir(mode=0o755)
     os.chmod(tmp_path, 0o755)
-    demo = DemoSite(root, find_nginx())
+    return root
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[DemoSite]:
+    """A healthy site: nginx on a free loopback port proxying to a running backend."""
+    demo = DemoSite(site_dir(tmp_path), find_nginx())
     demo.write()
     demo.start()
     try:

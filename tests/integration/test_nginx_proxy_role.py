@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import signal
 import subprocess
 import sys
 import urllib.error
@@ -19,10 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_ansible, run_cli
+from conftest import REPO, run_ansible, run_cli, site_dir
 from test_fix_playbook import recap
 
-from fix502.demo import DemoSite, find_nginx, free_port, wait_listening
+from fix502.demo import DemoSite, find_nginx, free_port, terminate, wait_listening
 
 pytestmark = [pytest.mark.nginx, pytest.mark.slow]
 
@@ -111,11 +109,7 @@ class SlowSite(DemoSite):
 @pytest.fixture
 def slow_site(tmp_path: Path) -> Iterator[SlowSite]:
     """nginx on loopback with a 1 s read timeout in front of a backend that takes 2 s: 504."""
-    if os.geteuid() != 0:
-        pytest.fail("the end-to-end tests run the system nginx as root, as CI does")
-    root = tmp_path / "site"
-    root.mkdir(mode=0o755)
-    os.chmod(tmp_path, 0o755)
+    root = site_dir(tmp_path)
     site = SlowSite(root, find_nginx())
     site.write()
     slow_port, fast_port = free_port(), free_port()
@@ -145,7 +139,7 @@ def slow_site(tmp_path: Path) -> Iterator[SlowSite]:
     finally:
         site.stop()
         if pidfile.exists():
-            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+            terminate(int(pidfile.read_text()))
 
 
 def config_state(site: DemoSite) -> dict[str, str]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import run_cli, site_dir
 
 from fix502.demo import DemoSite, find_nginx
 
@@ -20,8 +20,7 @@ from fix502.demo import DemoSite, find_nginx
 @pytest.fixture
 def site_with_small_log_fs(tmp_path: Path) -> Iterator[DemoSite]:
     """The demo site with its logs directory on a 4 MiB tmpfs with 64 inodes."""
-    root = tmp_path / "site"
-    root.mkdir(mode=0o755)
+    root = site_dir(tmp_path)
     demo = DemoSite(root, find_nginx())
     demo.write()
     logs = root / "logs"
