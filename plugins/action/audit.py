@@ -8,6 +8,11 @@ from __future__ import annotations
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.fix502.gateway.plugins.module_utils._collect_spec import (
+    COLLECT_ARGUMENT_SPEC,
+    action_spec,
+)
+
 try:
     from fix502.plugin_api import audit_host
 except ImportError as import_error:  # the Python package is a controller requirement
@@ -15,36 +20,12 @@ except ImportError as import_error:  # the Python package is a controller requir
 else:
     FIX502_IMPORT_ERROR = None
 
-COLLECT_OPTIONS = (
-    "nginx_binary",
-    "nginx_config",
-    "nginx_prefix",
-    "backend_services",
-    "command_timeout",
-    "max_dump_bytes",
-    "kernel_log_lines",
-    "error_log_max_bytes",
-    "error_log_max_files",
-    "error_log_since",
-    "php_fpm_logs",
-)
-
 ARGUMENT_SPEC = {
     "checks": {"type": "list", "elements": "str", "default": []},
     "lang": {"type": "str", "default": "en", "choices": ["en", "zh"]},
     "thresholds": {"type": "dict", "default": {}},
-    "nginx_binary": {"type": "path"},
-    "nginx_config": {"type": "path"},
-    "nginx_prefix": {"type": "path"},
-    "backend_services": {"type": "list", "elements": "dict", "default": []},
-    "command_timeout": {"type": "int"},
-    "max_dump_bytes": {"type": "int"},
-    "kernel_log_lines": {"type": "int"},
-    "error_log_max_bytes": {"type": "int"},
-    "error_log_max_files": {"type": "int"},
-    "error_log_since": {"type": "dict"},
-    "php_fpm_logs": {"type": "list", "elements": "path"},
 }
+ARGUMENT_SPEC.update(action_spec())
 
 
 class ActionModule(ActionBase):
@@ -60,7 +41,7 @@ class ActionModule(ActionBase):
                 "(pip install fix502): %s" % FIX502_IMPORT_ERROR
             )
         _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        collect_args = dict((k, args[k]) for k in COLLECT_OPTIONS if args.get(k) is not None)
+        collect_args = dict((k, args[k]) for k in COLLECT_ARGUMENT_SPEC if args.get(k) is not None)
         collected = self._execute_module(
             module_name="fix502.gateway.collect", module_args=collect_args, task_vars=task_vars
         )

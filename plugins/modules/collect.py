@@ -488,6 +488,7 @@ import time
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.fix502.gateway.plugins.module_utils._addresses import addresses
+from ansible_collections.fix502.gateway.plugins.module_utils._collect_spec import COLLECT_ARGUMENT_SPEC
 from ansible_collections.fix502.gateway.plugins.module_utils._error_logs import error_logs
 from ansible_collections.fix502.gateway.plugins.module_utils._filesystems import filesystems
 from ansible_collections.fix502.gateway.plugins.module_utils._kernel_log import kernel_log
@@ -638,33 +639,7 @@ def collect(params):
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(
-            nginx_binary=dict(type="path"),
-            nginx_config=dict(type="path"),
-            nginx_prefix=dict(type="path"),
-            backend_services=dict(
-                type="list",
-                elements="dict",
-                default=[],
-                options=dict(
-                    name=dict(type="str", required=True),
-                    listen=dict(type="str", required=True),
-                    manager=dict(type="str", choices=["systemd", "command"], default="systemd"),
-                    unit=dict(type="str"),
-                    start_command=dict(type="str"),
-                    chdir=dict(type="path"),
-                    log_file=dict(type="path"),
-                    depends_on=dict(type="list", elements="str", default=[]),
-                ),
-            ),
-            command_timeout=dict(type="int", default=10),
-            max_dump_bytes=dict(type="int", default=4194304),
-            kernel_log_lines=dict(type="int", default=5000),
-            error_log_max_bytes=dict(type="int", default=1048576),
-            error_log_max_files=dict(type="int", default=10),
-            error_log_since=dict(type="dict", default={}),
-            php_fpm_logs=dict(type="list", elements="path", default=["/var/log/php*-fpm.log"]),
-        ),
+        argument_spec=COLLECT_ARGUMENT_SPEC,
         supports_check_mode=True,
     )
     error = check_options(module.params)

@@ -13,6 +13,7 @@ import pytest
 
 pytest.importorskip("ansible.module_utils.basic")
 
+from ansible_collections.fix502.gateway.plugins.module_utils._collect_spec import COLLECT_ARGUMENT_SPEC
 from ansible_collections.fix502.gateway.plugins.modules import collect
 
 MODULE = Path(collect.__file__)
@@ -173,19 +174,18 @@ def test_collected_has_exactly_the_documented_shape(tmp_path: Path) -> None:
 def test_documentation_matches_the_argument_spec() -> None:
     yaml = pytest.importorskip("yaml")
     doc = yaml.safe_load(collect.DOCUMENTATION)
-    assert set(doc["options"]) == {
-        "nginx_binary",
-        "nginx_config",
-        "nginx_prefix",
-        "backend_services",
-        "command_timeout",
-        "max_dump_bytes",
-        "kernel_log_lines",
-        "error_log_max_bytes",
-        "error_log_max_files",
-        "error_log_since",
-        "php_fpm_logs",
-    }
+    assert set(doc["options"]) == set(COLLECT_ARGUMENT_SPEC)
+    for name, option in COLLECT_ARGUMENT_SPEC.items():
+        assert doc["options"][name]["type"] == option["type"], name
+        assert doc["options"][name].get("default") == option.get("default"), name
     returned = yaml.safe_load(collect.RETURN)["collected"]["contains"]
     assert set(returned) == TOP_KEYS
     assert set(returned["nginx"]["contains"]) == NGINX_KEYS
+
+
+def test_the_audit_action_passes_every_collect_option_on() -> None:
+    from ansible_collections.fix502.gateway.plugins.action import audit as audit_action
+
+    for name, option in COLLECT_ARGUMENT_SPEC.items():
+        assert audit_action.ARGUMENT_SPEC[name]["type"] == option["type"], name
+        assert "default" not in audit_action.ARGUMENT_SPEC[name], name
