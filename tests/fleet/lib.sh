@@ -4,11 +4,28 @@
 # under /etc is changed.
 
 FLEET_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-FLEET_STATE=${FIX502_FLEET_STATE:-$FLEET_DIR/.state}
+# FIX502_FLEET_NAME runs several fleets side by side (one per developer or test session): its own
+# hosts NAME-host1..N, network NAME-fleet and state directory. The default fleet is "fix502".
+FLEET_NAME=${FIX502_FLEET_NAME:-fix502}
+case "$FLEET_NAME" in
+  '' | *[!a-z0-9-]* | -* | ?????????????????????*)
+    printf 'fleet: error: FIX502_FLEET_NAME %s: use 1-20 of a-z, 0-9 and -, not first\n' "$FLEET_NAME" >&2
+    exit 1
+    ;;
+esac
+if [ "$FLEET_NAME" = fix502 ]; then
+  FLEET_STATE=${FIX502_FLEET_STATE:-$FLEET_DIR/.state}
+else
+  FLEET_STATE=${FIX502_FLEET_STATE:-$FLEET_DIR/.state-$FLEET_NAME}
+fi
+# What all fleets share: the record of IPv4 forwarding from before the first fleet came up.
+FLEET_SHARED_STATE=$FLEET_DIR/.state
 FLEET_IMAGE=localhost/fix502-fleet:bookworm
-FLEET_NETWORK=fix502-fleet
+FLEET_NETWORK=$FLEET_NAME-fleet
+# Every fleet's containers carry fix502.fleet=NAME; FLEET_FILTER selects this fleet's.
 FLEET_LABEL=fix502.fleet
-FLEET_HOST_PREFIX=fix502-host
+FLEET_FILTER=label=$FLEET_LABEL=$FLEET_NAME
+FLEET_HOST_PREFIX=$FLEET_NAME-host
 export CONTAINERS_CONF=$FLEET_DIR/containers.conf
 
 # fleet_locked SCRIPT ARGS...: runs SCRIPT again under the fleet's lock, one up or down at a time, unless

@@ -47,7 +47,8 @@ def nginx_server_header(url: str) -> str:
 
 
 def test_three_hosts_each_with_an_address(fleet: Fleet) -> None:
-    assert fleet.names == ["fix502-host1", "fix502-host2", "fix502-host3"]
+    prefix = os.environ.get("FIX502_FLEET_NAME", "fix502")
+    assert fleet.names == [f"{prefix}-host1", f"{prefix}-host2", f"{prefix}-host3"]
     addresses = list(fleet.addresses.values())
     assert len(set(addresses)) == 3, addresses
     assert fleet.inventory.is_file()
