@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system lint sanity pytest docs clean
+.PHONY: demo test setup system lint sanity pytest molecule docs clean
 
 demo: setup
 	$(BIN)/python -m fix502 demo
 
-test: setup lint sanity pytest
+test: setup lint sanity pytest molecule
 
 setup: system $(STAMP)
 
@@ -36,6 +36,11 @@ sanity: $(STAMP)
 
 pytest: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/pytest
+
+# Each role on a real systemd host of the fleet's image: check, converge, idempotence, verify (molecule/).
+molecule: $(STAMP)
+	tests/fleet/image/build
+	CONTAINERS_CONF=$(CURDIR)/tests/fleet/containers.conf PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/molecule test --all
 
 docs: $(STAMP)
 	$(BIN)/python -m fix502 docs
