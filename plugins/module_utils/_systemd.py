@@ -107,8 +107,7 @@ def unit_properties(units, timeout):
     blocks = parse_show_output(run.stdout)
     result = {}
     if len(blocks) == len(wanted):
-        for unit, block in zip(wanted, blocks, strict=False):
-            result[unit] = block
+        result = dict(zip(wanted, blocks))  # noqa: B905 (zip(strict=) needs Python 3.10; lengths are equal)
     else:
         by_id = dict((block.get("Id"), block) for block in blocks)
         for unit in wanted:
