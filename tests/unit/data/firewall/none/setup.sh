@@ -1,0 +1,2 @@
+# No firewall at all: the fleet host as it starts.
+true
