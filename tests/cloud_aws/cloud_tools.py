@@ -1,0 +1,74 @@
+"""What the AWS tests run and compare: ansible commands and the CLI from the checkout, the findings of a
+JSON report, and the rules of every group as one set."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from aws_site import BACKEND_PORT, Site, describe_state
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def run_ansible(command: str, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """An ansible command of this venv run from the checkout (the collection), as the other tests do."""
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    return subprocess.run(
+        [command, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m fix502 ARGS`` from a directory outside the checkout, as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "fix502", *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd="/",
+    )
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def found(report: dict[str, Any]) -> set[tuple[str, str]]:
+    return {(f["id"], f["evidence"]["rule"]) for h in report["hosts"] for f in h["findings"]}
+
+
+def rule_set(ec2: Any) -> set[tuple[Any, ...]]:
+    out = set()
+    for rule in describe_state(ec2)["rules"]:
+        peer = (
+            rule.get("CidrIpv4") or rule.get("CidrIpv6") or rule.get("ReferencedGroupInfo", {}).get("GroupId")
+        )
+        out.add(
+            (rule["GroupId"], rule["IsEgress"], rule["IpProtocol"], rule["FromPort"], rule["ToPort"], peer)
+        )
+    return out
+
+
+def expected_findings(site: Site) -> set[tuple[str, str]]:
+    """What the broken site of aws_site.py shows once the web and backend tiers and the backend port are
+    known (and the database's group is audited)."""
+    return {
+        ("CLD001", "ingress allow tcp 80 from 0.0.0.0/0"),
+        ("CLD001", "ingress allow tcp 80 from ::/0"),
+        ("CLD002", f"ingress allow tcp {BACKEND_PORT} from group {site.web}"),
+        ("CLD003", f"ingress allow tcp {BACKEND_PORT} from 0.0.0.0/0"),
+        ("CLD003", "ingress allow tcp 5432 from 0.0.0.0/0"),
+        ("CLD006", f"traffic HTTP:{BACKEND_PORT}, health check HTTP:9000"),
+        ("CLD008", "idle_timeout.timeout_seconds=120 >= backend keep-alive 60s"),
+    }
