@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 from io import BytesIO
 from pathlib import Path
 
 import pytest
 
 from fix502.errorlog import LogFileError, Scanner, classify, scan_files, upstream_name
+from fix502.errorlog import files as files_module
 from fix502.errorlog import scanner as scanner_module
 
 REFUSED = (
@@ -202,3 +204,57 @@ def test_number_lines_finds_the_line_of_the_first_example_again() -> None:
     assert scanner.analysis().causes[0].examples[0].line is None  # not known from one read
     scanner.number_lines("error.log", iter([text[:7].encode(), text[7:].encode()]))
     assert scanner.analysis().causes[0].examples[0].line == 6
+
+
+def _mixed_log(lines: int) -> str:
+    """A log of every shape the scanner reads: upstream errors that are causes and that are not, a
+    level below error, the other causes' lines, syslog framing, an unknown upstream error with more
+    upstreams than are kept, noise; a second apart each."""
+    shapes = [
+        lambda n: REFUSED.format(s=0, n=n, h=1 + n % 3),
+        lambda n: nginx_line(
+            "error", 'FastCGI sent in stderr: "PHP message: x" while reading response header from upstream'
+        ),
+        lambda n: nginx_line("warn", "upstream server temporarily disabled while connecting to upstream"),
+        lambda n: nginx_line("error", f"api{n % 2}.internal could not be resolved (3: Host not found)", None),
+        lambda n: "2024/05/01 10:00:00 [alert] 7#7: 1024 worker_connections are not enough",
+        lambda n: "2024/05/01 10:00:00 [crit] 7#7: accept4() failed (24: Too many open files)",
+        lambda n: "May  1 10:00:00 web1 nginx: " + REFUSED.format(s=0, n=n, h=9),
+        lambda n: nginx_line(
+            "error",
+            "readv() failed (71: Protocol error) while reading upstream",
+            f"http://10.0.{n // 256}.{n % 256}:81/",
+        ),
+        lambda n: nginx_line(
+            "error", 'open() "/srv/favicon.ico" failed (2: No such file or directory)', None
+        ),
+        lambda n: nginx_line(
+            "crit",
+            "connect() to 10.0.0.1:80 failed (99: Cannot assign requested address) "
+            "while connecting to upstream",
+        ),
+    ]
+    out = []
+    for n in range(lines):
+        stamp = f"{10 + n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}"
+        line = shapes[(n * 7 + n // 3) % len(shapes)](n).rstrip("\n")
+        out.append(re.sub(r"\d\d:\d\d:\d\d", stamp, line) + "\n")
+    return "".join(out)
+
+
+def test_blocks_and_worker_processes_change_nothing_in_the_analysis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = tmp_path / "error.log"
+    log.write_text(_mixed_log(3000), encoding="utf-8")
+    whole = scan_files([str(log)], workers=1)  # one block
+    assert {c.cause for c in whole.causes} == {"LOG001", "LOG006", "LOG014", "LOG016", "LOG017", "LOG019"}
+    assert [u.name for u in whole.get("LOG014").upstreams] == ["api0.internal", "api1.internal"]  # type: ignore[union-attr]
+    assert whole.get("LOG019").other_upstreams > 0  # type: ignore[union-attr]
+
+    for chunk in (700, 4096):  # lines cut by block ends everywhere
+        monkeypatch.setattr(scanner_module, "CHUNK", chunk)
+        monkeypatch.setattr(files_module, "CHUNK", chunk)
+        assert scan_files([str(log)], workers=1) == whole
+    monkeypatch.setattr(files_module, "PART_MIN", log.stat().st_size // 4)
+    assert scan_files([str(log)], workers=3) == whole  # three processes, each a part of the file

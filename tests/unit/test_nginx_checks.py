@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 from nginx_cases import assert_valid, judge, line_of, nginx_t, write
 
+from fix502.catalogue import BY_ID
+from fix502.engine import COLLECTED_SCHEMA, judge_host
 from fix502.model import Severity
+from fix502.nginx_config import parse_files
 
 
 def resolvable_name() -> str | None:
@@ -83,6 +86,36 @@ def test_ngx001_passes_when_inherited_or_set_in_the_location(tmp_path: Path) -> 
     )
     assert_valid(local)
     assert judge(local, "NGX001") == []
+
+
+def test_ngx001_comes_first_when_the_error_log_shows_the_ports_running_out(tmp_path: Path) -> None:
+    conf = keepalive(tmp_path, "", "")
+    assert_valid(conf)
+    line = (
+        "2024/05/01 10:00:0{s} [crit] 7#7: *{s} connect() to {addr} failed (99: Cannot assign requested "
+        'address) while connecting to upstream, client: 127.0.0.1, server: _, request: "GET / HTTP/1.1", '
+        'upstream: "http://{addr}/", host: "127.0.0.1"\n'
+    )
+
+    def findings(addr: str) -> list[tuple[str, Severity]]:
+        tail = "".join(line.format(s=s, addr=addr) for s in range(3))
+        collected = {
+            "schema": COLLECTED_SCHEMA,
+            "error_logs": [{"path": "error.log", "tail": tail, "offset": 0}],
+        }
+        report = judge_host(
+            "test", collected, [BY_ID["NGX001"], BY_ID["LOG006"]], config=parse_files(str(conf))
+        ).report
+        if report.findings and report.findings[0].id == "NGX001":
+            assert ("(99: Cannot assign requested address)" in report.findings[0].cause) is (
+                report.findings[0].severity is Severity.HIGH
+            )
+        return [(f.id, f.severity) for f in report.findings]
+
+    # towards a server of the upstream: the configuration is the root cause, as severe as its symptom
+    assert findings("127.0.0.1:9001") == [("NGX001", Severity.HIGH), ("LOG006", Severity.HIGH)]
+    # towards some other backend: the keepalive finding stays what it is
+    assert findings("10.0.0.9:80") == [("LOG006", Severity.HIGH), ("NGX001", Severity.MEDIUM)]
 
 
 def test_ngx001_websocket_map_is_not_auto_fixed(tmp_path: Path) -> None:

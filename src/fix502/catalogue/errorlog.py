@@ -144,17 +144,24 @@ CHECKS: tuple[CheckDef, ...] = (
         ("nginx runs out of local ports towards a backend", "nginx 连接后端时本地端口耗尽"),
         (
             f"{_SEEN} that connecting to {{upstream}} failed with (99: Cannot assign requested address): "
-            "every local port towards that address was in use or in TIME_WAIT, because nginx opens a new "
-            "connection for each request. Each of those requests got 502 Bad Gateway.",
-            f"{_SEEN_ZH}连接 {{upstream_zh}} 失败（99: Cannot assign requested address）：nginx 为每个请求"
-            "新建连接，通往该地址的本地端口已全部被占用或处于 TIME_WAIT。这些请求都得到了 502 Bad Gateway。",
+            "the ephemeral ports towards that address were exhausted, each one in use or in TIME_WAIT "
+            "(60 s after its connection closed). This is usually because upstream keepalive is not in "
+            "effect: no `keepalive` in the upstream block, or proxying without `proxy_http_version 1.1` "
+            "and a cleared Connection header, so nginx opens and closes a connection for every request. "
+            "Each of those requests got 502 Bad Gateway.",
+            f"{_SEEN_ZH}连接 {{upstream_zh}} 失败（99: Cannot assign requested address）：通往该地址的"
+            "临时端口已耗尽，每个端口都在使用中或处于 TIME_WAIT（连接关闭后保持 60 秒）。通常是因为上游 "
+            "keepalive 没有生效：upstream 块中没有 `keepalive`，或代理时没有使用 `proxy_http_version 1.1` "
+            "并清空 Connection 头，于是 nginx 为每个请求新建并关闭一个连接。这些请求都得到了 502 Bad Gateway。",
         ),
         (
             "Reuse connections: `keepalive 32;` in the upstream block, with `proxy_http_version 1.1;` and "
-            '`proxy_set_header Connection "";` where it is used. Widen `net.ipv4.ip_local_port_range` if '
-            "it is still not enough.",
+            '`proxy_set_header Connection "";` where it is used (NGX001 names each location that does not, '
+            "and fix502.gateway.nginx_proxy sets them). Widen `net.ipv4.ip_local_port_range` if it is "
+            "still not enough.",
             "复用连接：在 upstream 块中加 `keepalive 32;`，并在使用它的地方设置 `proxy_http_version 1.1;` 与 "
-            '`proxy_set_header Connection "";`。仍然不够时再扩大 `net.ipv4.ip_local_port_range`。',
+            '`proxy_set_header Connection "";`（NGX001 会指出每个没有这样设置的 location，'
+            "fix502.gateway.nginx_proxy 会自动设置）。仍然不够时再扩大 `net.ipv4.ip_local_port_range`。",
         ),
     ),
     _check(

@@ -41,12 +41,12 @@ CHECKS: tuple[CheckDef, ...] = (
                 "{where} proxies to upstream {upstream}, which keeps idle connections to its servers "
                 "(keepalive at {keepalive_where}), but {missing}. nginx then closes the connection to the "
                 "backend after every request: under load the host runs out of local ports (TIME_WAIT), "
-                "backends spend their time on new connections, and requests fail with 502."
+                "backends spend their time on new connections, and requests fail with 502.{log_note}"
             ),
             zh=(
                 "{where} 代理到 upstream {upstream}，该 upstream 配置了与后端的空闲长连接（keepalive，位于 "
                 "{keepalive_where}），但{missing_zh}。于是 nginx 每个请求之后都会关闭到后端的连接：高负载时"
-                "本机端口被 TIME_WAIT 耗尽，后端忙于建立新连接，请求以 502 失败。"
+                "本机端口被 TIME_WAIT 耗尽，后端忙于建立新连接，请求以 502 失败。{log_note_zh}"
             ),
         ),
         fix=Text(

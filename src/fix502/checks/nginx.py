@@ -11,10 +11,14 @@ from collections.abc import Iterator
 
 from fix502.checks import Hit, judges, nginx_groups, nginx_limits, nginx_protocols  # noqa: F401  (register their judges)
 from fix502.checks.context import HostContext
+from fix502.checks.errorlog import analysis
 from fix502.checks.nginx_common import evidence, where
+from fix502.errorlog import CauseSummary
+from fix502.errorlog.causes import NO_LOCAL_PORT
 from fix502.model import Severity
 from fix502.nginx_config import Directive
 from fix502.nginx_scope import Pass, PassTarget, ProxyModel, is_ip
+from fix502.upstreams import parse_address
 
 _NON_IDEMPOTENT_DIRECTIVES = (
     "proxy_next_upstream",
@@ -50,6 +54,22 @@ def connection_cleared(model: ProxyModel, value: str) -> bool | None:
     if value.lower() in ("", "keep-alive"):
         return True
     return False if value.lower() == "close" else None
+
+
+def ports_spent_towards(ctx: HostContext, upstream: Directive) -> CauseSummary | None:
+    """The error log's LOG006 lines (no local port left) when they name a server of ``upstream``.
+
+    A server given by name cannot be compared (the log names the address it resolved to): any
+    such line counts then.
+    """
+    found = analysis(ctx).get(NO_LOCAL_PORT)
+    if found is None:
+        return None
+    servers = [parse_address(s.first_arg(), 80) for s in upstream.children("server") if s.args]
+    if any(a is None or (a.host is not None and not is_ip(a.host)) for a in servers):
+        return found
+    named = {str(parse_address(u.name, None)) for u in found.upstreams}
+    return found if named & {str(a) for a in servers} or not found.upstreams else None
 
 
 @judges("NGX001")
@@ -90,6 +110,19 @@ def keepalive_unused(ctx: HostContext) -> Iterator[Hit]:
             hint_zh = f"（它的请求头来自 {where(level)} 的 {level.name} 块）"
         # A Connection header set through a map (WebSocket upgrades) is left to a person.
         deliberate = connection is not None and "$" in "".join(connection.args[1:])
+        # The error log shows the ports running out towards this upstream: it is causing 502s now,
+        # as severe as the log's own finding (LOG006), and listed before it (the catalogue's order).
+        spent = ports_spent_towards(ctx, upstream.directive)
+        note = note_zh = ""
+        if spent is not None:
+            note = (
+                f" It is happening: the error log has {spent.count} connect() failure(s) to the backend "
+                f"(99: Cannot assign requested address), from {spent.first} to {spent.last}."
+            )
+            note_zh = (
+                f"这正在发生：错误日志在 {spent.first} 至 {spent.last} 之间记录了 {spent.count} 次连接后端失败"
+                "（99: Cannot assign requested address）。"
+            )
         yield Hit(
             "NGX001",
             {
@@ -100,9 +133,12 @@ def keepalive_unused(ctx: HostContext) -> Iterator[Hit]:
                 "missing_zh": "，并且".join(missing_zh),
                 "level_hint": hint,
                 "level_hint_zh": hint_zh,
+                "log_note": note,
+                "log_note_zh": note_zh,
             },
             evidence(item.directive, ("upstream", upstream.name)),
             autofix=not deliberate,
+            severity=Severity.HIGH if spent is not None else None,
         )
 
 

@@ -62,9 +62,9 @@ UPSTREAM_ERROR = b"upstream, client: "
 NGINX_NEEDLES = (
     b"could not be resolved",
     b"no resolver defined to resolve",
-    b"host not found in upstream",
+    b'host not found in upstream "',
     b"worker_connections are not enough",
-    b"Too many open files",
+    b": Too many open files",  # errno 24 (this process) and 23 ("... in system")
 )
 PHP_FPM_NEEDLE = b"max_children setting"
 

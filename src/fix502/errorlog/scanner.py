@@ -2,24 +2,33 @@
 
 A log is read in blocks of CHUNK bytes. An nginx upstream error is a line at level error or worse
 whose message ends with one of nginx's upstream actions (``... while connecting to upstream``,
-``... from upstream``), so ``upstream, client: `` follows it: one C-speed search per block finds
-those lines, and only they are looked at in Python. The few causes whose lines do not have that
-shape (resolver failures, worker_connections, file descriptors, php-fpm's pool) have their own
-words, searched the same way.
+``... from upstream``), so ``upstream, client: `` follows it. Each block is split once on those
+words, and everything done to those lines is done by C code over the whole block (map, compress,
+Counter): the start of each line (its head) without digits is its *kind* (level and message), a
+dict lookup says which cause a kind is, and each cause's lines are counted per upstream field.
+Python looks at a kind the first time it is seen, at the upstream fields once per distinct value,
+and at the first and last two lines of each cause in each block (its examples). The few causes
+whose lines do not have that shape (resolver failures, worker_connections, file descriptors,
+php-fpm's pool) have their own words, one C-speed search per word and block; their lines are
+looked at one by one, their kinds cached the same way.
 
-Each block's lines are counted per (message, upstream) in a dict; each distinct message is
-classified once (a bounded cache). Each cause keeps a count, the first and last time, the upstreams
-it names (at most MAX_UPSTREAMS, the others counted together) and three example lines (the first,
-and the last two): nothing grows with the size of a log. The first example's line number is found
-from its byte offset when the log can be read again (``line_numbers``).
+Each cause keeps a count, the first and last time, the upstreams it names (at most MAX_UPSTREAMS,
+the others counted together) and three example lines (the first, and the last two); kinds,
+messages and upstream fields are cached (at most MAX_CACHE each): nothing grows with the size of a
+log. The first example's line number is found from its byte offset when the log can be read again
+(``number_lines``). A scanner can also read one part of a log (``scan_part``) and hand what it
+found (``state``) to the scanner of the part before (``merge``).
 """
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Iterable
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import BinaryIO
+from itertools import accumulate, compress, islice, repeat
+from operator import itemgetter
+from typing import Any, BinaryIO
 
 from fix502.errorlog.causes import (
     ALL_CAUSES,
@@ -38,15 +47,22 @@ from fix502.errorlog.summary import (
     Upstream,
 )
 
-CHUNK = 4 << 20
+CHUNK = 1 << 20
 MAX_LINE = 64 << 10
 MAX_UPSTREAMS = 64
 MAX_CACHE = 8192
 
-_LEVELS = frozenset((b"[e", b"[c", b"[a"))  # [error] [emerg] [crit] [alert], at column 20
 _ERROR_LEVELS = frozenset((b"error", b"crit", b"alert", b"emerg"))
 _NOT_SEEN = b"~"  # sorts after every timestamp
 _FIELD = b'upstream: "'
+_CONTEXT_FIELD = b", " + _FIELD
+_DIGITS = b"0123456789"
+_FIRST = itemgetter(0)
+_LAST = itemgetter(2)
+_END = itemgetter(-1)
+_UNIX = b"unix:"
+_ODD = object()  # a line in another layout than nginx's own
+_LAYOUT = b"// :: ["  # "YYYY/MM/DD HH:MM:SS [" without its digits
 _MONTHS = {
     m: b"%02d" % (n + 1)
     for n, m in enumerate(
@@ -104,15 +120,33 @@ class Scanner:
     def __init__(self) -> None:
         self._tallies: dict[str, _Tally] = {}
         self._cache: dict[bytes, tuple[_Tally | None, bytes]] = {}  # message -> (cause, upstream it names)
+        self._kinds: dict[bytes, Any] = {}  # line start without digits -> _Tally, False or _ODD
+        self._names: dict[bytes, bytes] = {}  # upstream field -> upstream name
+        self._needle_kinds: dict[bytes, Any] = {}  # other lines without digits -> (_Tally, named) or _ODD
         self._sources: list[SourceSummary] = []
         self._line_numbers: dict[tuple[str, int], int] = {}
 
     def scan(self, stream: BinaryIO, source: str, *, offset: int = 0, limit: int | None = None) -> None:
         """Read ``stream`` to its end (or ``limit`` bytes). ``offset``: where it starts in its file."""
+        size = self.scan_part(stream, source, offset=offset, limit=limit)
+        self._sources.append(SourceSummary(name=source, bytes=size))
+
+    def scan_part(
+        self,
+        stream: BinaryIO,
+        source: str,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        needles: tuple[bytes, ...] | None = None,
+    ) -> int:
+        """``scan`` without recording the source (a part of a file); how many bytes were read.
+
+        ``needles``: the words of the other causes, when known from the file's first line.
+        """
         carry = b""  # the start of a line cut by the end of the last block
         carry_at = offset  # where that line starts in the file
         size = 0
-        needles: tuple[bytes, ...] | None = None
         while limit is None or size < limit:
             data = stream.read(CHUNK if limit is None else min(CHUNK, limit - size))
             if not data:
@@ -130,15 +164,37 @@ class Scanner:
                 start = data.find(b"\n") + 1
                 self._slow_line((carry + data[: start - 1])[:MAX_LINE], source, carry_at)
             if needles is None:
-                needles = _needles_for(data[start : data.find(b"\n", start)])
-            if needles is NGINX_NEEDLES:
+                needles = needles_for(data[start : data.find(b"\n", start)])
+            if needles == NGINX_NEEDLES:  # (not "is": a worker gets a copy)
                 self._nginx_block(data, start, cut + 1, source, at)
             self._other_lines(data, start, cut + 1, needles, source, at)
             carry = data[cut + 1 :][:MAX_LINE]
             carry_at = at + cut + 1
         if carry:
             self._slow_line(carry, source, carry_at)
+        return size
+
+    def add_source(self, source: str, size: int) -> None:
         self._sources.append(SourceSummary(name=source, bytes=size))
+
+    def state(self) -> list[tuple[Any, ...]]:
+        """What was found, small and picklable, for ``merge`` into another scanner."""
+        return [
+            (t.cause, t.count, t.upstreams, t.other_upstreams, t.first_example, tuple(t.recent))
+            for t in self._tallies.values()
+        ]
+
+    def merge(self, state: list[tuple[Any, ...]]) -> None:
+        """Add what another scanner found in the part of a log that comes after this one's."""
+        for cause, found, upstreams, other, first_example, recent in state:
+            tally = self._tally(cause)
+            tally.count += found
+            for name, n in upstreams.items():
+                tally.add_upstream(name, n)
+            tally.other_upstreams += other
+            examples = {line[3]: line for line in (first_example, *recent) if line is not None}
+            for at in sorted(examples):  # in the order of the log, each once
+                tally.seen(*examples[at])
 
     def scan_bytes(self, data: bytes, source: str) -> None:
         """A log held in memory, e.g. a tail the collector brought back; line numbers come from it."""
@@ -175,100 +231,190 @@ class Scanner:
             lines += chunk.count(b"\n")
             at = end
 
-    # The hot path: every line of buf[start:end] (whole lines) that has "upstream, client: ".
+    # The hot path: every line of buf[start:end] (whole lines) that has "upstream, client: ". All of
+    # its per-line work is done by C code over the whole block (split, map, compress, Counter): one
+    # line costs a few hundred nanoseconds, whatever it says; Python looks only at what is new.
     def _nginx_block(self, buf: bytes, start: int, end: int, source: str, base: int) -> None:
-        find = buf.find
-        rfind = buf.rfind
-        levels = _LEVELS
-        stats: dict[tuple[bytes, bytes], list[int]] = {}
-        stats_get = stats.get
-        odd: list[int] = []
-        pos = find(UPSTREAM_ERROR, start, end)
-        while pos != -1:
-            c = pos + 8  # where ", client: " starts: the end of the message
-            ls = rfind(b"\n", 0, pos) + 1
-            pos = find(UPSTREAM_ERROR, c + 10, end)
-            if buf[ls + 20 : ls + 22] not in levels:
-                if buf[ls + 20 : ls + 21] != b"[" or buf[ls + 4 : ls + 5] != b"/":
-                    odd.append(ls)  # not "YYYY/MM/DD HH:MM:SS [level]" from column 0: read it slowly
-                continue
-            k = find(b": *", ls + 27, c)
-            if k == -1:
-                odd.append(ls)
-                continue
-            s = find(b" ", k + 3, c) + 1
-            le = find(b"\n", c, end)
-            u = find(_FIELD, c, le)
-            if u == -1:
-                key = (buf[s:c], b"")
-            else:
-                hs = u + 11
-                q = find(b'"', hs, le)
-                p = find(b"://", hs, q)
-                if p != -1:
-                    hs = p + 3
-                he = find(b"/", hs, q)
-                if he == -1:
-                    he = q
-                elif he == hs + 5 and buf[hs:he] == b"unix:":
-                    he = find(b":", he, q)
-                    if he == -1:
-                        he = q
-                key = (buf[s:c], buf[hs:he])
-            rec = stats_get(key)
-            if rec is None:
-                stats[key] = [1, ls, ls, -1]
-            else:
-                rec[0] += 1
-                rec[3] = rec[2]
-                rec[2] = ls
-        if stats:
-            self._merge(buf, stats, source, base)
-        for ls in odd:
-            self._slow_line(buf[ls : find(b"\n", ls, end)], source, base + ls)
+        """The upstream errors of buf[start:end] (whole lines)."""
+        # The whole buffer is split (a slice would copy it); the pieces of the cut lines before
+        # ``start`` and after ``end`` are left out. Line i is the end of pieces[lo + i] (its head),
+        # "upstream, client: ", and the first line of pieces[lo + i + 1].
+        pieces = buf.split(UPSTREAM_ERROR)
+        lo = buf.count(UPSTREAM_ERROR, 0, start) if start else 0
+        hi = len(pieces) - 1 - (buf.count(UPSTREAM_ERROR, end) if end < len(buf) else 0)
+        if hi <= lo:
+            return
+        known = self._kinds
+        hits: list[Any] = list(map(known.get, _kinds(pieces, lo, hi)))
+        if None in hits:  # kinds not seen yet: each is looked at once, in a line that has it
+            if len(known) >= MAX_CACHE:
+                known.clear()
+            kinds = list(_kinds(pieces, lo, hi))
+            for kind in {k for k, h in zip(kinds, hits, strict=True) if h is None}:
+                known[kind] = self._kind(_head(pieces[lo + kinds.index(kind)]))
+            hits = list(map(known.__getitem__, kinds))
+        if _ODD in hits:  # not nginx's plain layout (syslog, journald): each on its own
+            offsets = list(accumulate(map(len, islice(pieces, hi))))
+            for i in [i for i, h in enumerate(hits) if h is _ODD]:
+                hits[i] = False
+                line, at = _line(pieces, lo + i, offsets)
+                self._slow_line(line, source, base + at)
+        # The upstream of each cause's line, from its upstream field: without its scheme, up to
+        # the URI ("http://10.0.0.5:8080/api/1" -> "10.0.0.5:8080"), so that URIs make no new keys.
+        # A unix socket ("unix:/run/app.sock:/uri") is named from the whole field.
+        tails = map(_FIRST, map(bytes.partition, compress(islice(pieces, lo + 1, None), hits), repeat(b"\n")))
+        fields = map(_LAST, map(bytes.partition, tails, repeat(_FIELD)))
+        raws = list(map(_FIRST, map(bytes.partition, fields, repeat(b'"'))))
+        hosts = list(
+            map(
+                _FIRST,
+                map(
+                    bytes.partition,
+                    map(_END, map(bytes.split, raws, repeat(b"://"), repeat(1))),
+                    repeat(b"/"),
+                ),
+            )
+        )
+        tallies = list(compress(hits, hits))
+        found = Counter(zip(tallies, hosts, strict=True))
+        if not found:
+            return
+        for (tally, host), lines in found.items():
+            tally.count += lines
+            if host and host != _UNIX:
+                tally.add_upstream(host, lines)
+        if any(host == _UNIX for _, host in found):
+            on_sockets = list(map(_UNIX.__eq__, hosts))
+            names = self._names
+            for (tally, raw), lines in Counter(
+                zip(compress(tallies, on_sockets), compress(raws, on_sockets), strict=True)
+            ).items():
+                name = names.get(raw)
+                if name is None:
+                    if len(names) >= MAX_CACHE:
+                        names.clear()
+                    name = names[raw] = upstream_name(raw)
+                tally.add_upstream(name, lines)
+        self._examples(pieces, lo, hits, {tally for tally, _ in found}, source, base)
 
-    def _merge(self, buf: bytes, stats: dict[tuple[bytes, bytes], list[int]], source: str, base: int) -> None:
-        """Add one block's counts to the causes; look at the first and last lines of each cause."""
-        places: dict[_Tally, list[int]] = {}
-        cache_get = self._cache.get
-        for (msg, upstream), (count, first, last, previous) in stats.items():
-            hit = cache_get(msg) or self._classify(msg)
-            tally = hit[0]
-            if tally is None:
-                continue
-            tally.count += count
-            if upstream:
-                tally.add_upstream(upstream, count)
-            places.setdefault(tally, []).extend((first, last, previous))
-        for tally, starts in places.items():
-            ordered = sorted(set(starts) - {-1})
-            for ls in ordered[:1] + [p for p in ordered[-2:] if p != ordered[0]]:
-                line = buf[ls : buf.find(b"\n", ls)]
-                tally.seen(line[:19], line, source, base + ls)
+    def _examples(
+        self,
+        pieces: list[bytes],
+        lo: int,
+        hits: list[Any],
+        tallies: set[_Tally],
+        source: str,
+        base: int,
+    ) -> None:
+        """Show each cause its first line of the block and its last two (in the order of the log)."""
+        last = len(hits) - 1
+        backwards = hits[::-1]
+        chosen: list[tuple[_Tally, list[int]]] = []
+        for tally in tallies:
+            first = hits.index(tally)
+            end = backwards.index(tally)
+            ends = [last - end]
+            with suppress(ValueError):  # unless it is the cause's only line
+                ends.insert(0, last - backwards.index(tally, end + 1))
+            chosen.append((tally, [first] + [e for e in ends if e != first]))
+        offsets = list(accumulate(map(len, islice(pieces, lo + max(c[-1] for _, c in chosen) + 1))))
+        for tally, picked in chosen:
+            for i in picked:
+                line, at = _line(pieces, lo + i, offsets)
+                tally.seen(line[:19], line, source, base + at)
+
+    def _kind(self, head: bytes) -> _Tally | bool | object:
+        """What a line that starts with ``head`` (up to "upstream, client: ") is: a cause's tally,
+        False (no cause: another message or a level below error), or _ODD (another layout)."""
+        if head[4:5] != b"/" or head[13:14] != b":" or head[19:21] != b" [":
+            return _ODD
+        j = head.find(b"] ", 21)
+        if head[21:j] not in _ERROR_LEVELS:
+            return False if j != -1 else _ODD
+        k = head.find(b": *", j)
+        if k == -1:
+            return _ODD
+        s = head.find(b" ", k + 3) + 1
+        if not s:
+            return _ODD
+        tally = (self._cache.get(head[s:] + b"upstream") or self._classify(head[s:] + b"upstream"))[0]
+        return tally if tally is not None else False
 
     def _other_lines(
-        self, buf: bytes, start: int, end: int, needles: tuple[bytes, ...], source: str, base: int
+        self,
+        buf: bytes,
+        start: int,
+        end: int,
+        needles: tuple[bytes, ...],
+        source: str,
+        base: int,
     ) -> None:
-        """Lines with a word of ``needles`` that the hot path did not read, each on its own."""
-        for index, needle in enumerate(needles):
-            earlier = needles[:index]
-            pos = buf.find(needle, start, end)
+        """Lines of buf[start:end] with a word of ``needles`` and no upstream error, in the order of
+        the log."""
+        find = buf.find
+        found: dict[int, bytes] = {}  # where a line starts -> the line
+        for needle in needles:
+            pos = find(needle, start, end)
             while pos != -1:
                 ls = buf.rfind(b"\n", 0, pos) + 1
-                le = buf.find(b"\n", pos, end)
-                pos = buf.find(needle, le, end)
-                line = buf[ls:le]
-                if UPSTREAM_ERROR in line or any(word in line for word in earlier):
-                    continue  # read by the hot path, or by the pass of an earlier word
-                self._slow_line(line, source, base + ls)
+                le = find(b"\n", pos, end)
+                if le == -1:
+                    le = end
+                pos = find(needle, le, end)
+                if ls not in found:
+                    found[ls] = buf[ls:le]
+        if not found:
+            return
+        if needles != NGINX_NEEDLES:
+            for ls in sorted(found):
+                self._slow_line(found[ls], source, base + ls, has_needle=True)
+            return
+        kinds = self._needle_kinds
+        picked: dict[_Tally, list[int]] = {}
+        for ls in sorted(found):
+            line = found[ls]
+            if UPSTREAM_ERROR in line:
+                continue  # the hot path read it
+            head, _, context = line.partition(b", client: ")
+            kind = head.translate(None, _DIGITS)
+            entry: Any = kinds.get(kind)
+            if entry is None:
+                if len(kinds) >= MAX_CACHE:
+                    kinds.clear()
+                entry = kinds[kind] = self._needle_kind(line) if kind.startswith(_LAYOUT) else _ODD
+            if entry is _ODD:
+                self._slow_line(line, source, base + ls, has_needle=True)
+                continue
+            tally, named = entry
+            if tally is None:
+                continue
+            tally.count += 1
+            u = context.find(_FIELD)
+            if u != -1:
+                raw = context[u + 11 : context.find(b'"', u + 11)]
+                tally.add_upstream(self._names.get(raw) or upstream_name(raw), 1)
+            elif named:
+                tally.add_upstream(_named_upstream(head), 1)
+            picked.setdefault(tally, []).append(ls)
+        for tally, starts in picked.items():  # its first line of the block and its last two
+            for ls in starts[:1] + starts[max(1, len(starts) - 2) :]:
+                tally.seen(found[ls][:19], found[ls], source, base + ls)
 
-    def _slow_line(self, line: bytes, source: str, offset: int) -> None:
+    def _needle_kind(self, line: bytes) -> tuple[_Tally | None, bool]:
+        """The cause of an nginx line in its plain layout, and whether its message names the upstream."""
+        parsed = _parse_nginx(line)
+        if parsed is None:
+            return None, False
+        tally, named = self._cache.get(parsed[1]) or self._classify(parsed[1])
+        return tally, bool(named)
+
+    def _slow_line(self, line: bytes, source: str, offset: int, *, has_needle: bool = False) -> None:
         """One line on its own: an nginx line in any framing (syslog, journald), or php-fpm's."""
         tally: _Tally | None
         parsed = _parse_nginx(line)
         if parsed is not None:
             ts, msg, s = parsed
-            if UPSTREAM_ERROR not in line and not any(word in line for word in NGINX_NEEDLES):
+            if not has_needle and UPSTREAM_ERROR not in line and not any(w in line for w in NGINX_NEEDLES):
                 return
             tally, named = self._cache.get(msg) or self._classify(msg)
         elif PHP_FPM_NEEDLE in line:
@@ -280,9 +426,11 @@ class Scanner:
             return
         tally.count += 1
         tally.seen(ts, line, source, offset)
-        u = line.find(b", " + _FIELD, s)
+        u = line.find(_CONTEXT_FIELD, s)
         if u != -1:
-            tally.add_upstream(upstream_name(line[u + 13 : line.find(b'"', u + 13)]), 1)
+            raw = line[u + 13 : line.find(b'"', u + 13)]
+            name = self._names.get(raw) or upstream_name(raw)
+            tally.add_upstream(name, 1)
         elif named:
             tally.add_upstream(named, 1)
 
@@ -327,6 +475,26 @@ class Scanner:
         )
 
 
+def _kinds(pieces: list[bytes], lo: int, hi: int) -> Iterator[bytes]:
+    """The kind of each upstream error: the start of its line (its head), without digits (time,
+    PID, TID, connection number): what is left names its level and message."""
+    heads = map(_LAST, map(bytes.rpartition, islice(pieces, lo, hi), repeat(b"\n")))
+    return map(bytes.translate, heads, repeat(None), repeat(_DIGITS))
+
+
+def _head(piece: bytes) -> bytes:
+    return piece.rpartition(b"\n")[2]
+
+
+def _line(pieces: list[bytes], i: int, offsets: list[int]) -> tuple[bytes, int]:
+    """The upstream error whose head ends pieces[i] of a buffer split on "upstream, client: ", and
+    where it starts in the buffer (``offsets``: the running total of the pieces' lengths)."""
+    before = offsets[i]
+    head = _head(pieces[i])
+    tail = pieces[i + 1].partition(b"\n")[0]
+    return head + UPSTREAM_ERROR + tail, before + i * len(UPSTREAM_ERROR) - len(head)
+
+
 def upstream_name(raw: bytes) -> bytes:
     """An ``upstream:`` value without scheme and URI: ``http://127.0.0.1:8080/x`` -> ``127.0.0.1:8080``,
     ``fastcgi://unix:/run/a.sock:`` -> ``unix:/run/a.sock``."""
@@ -336,7 +504,7 @@ def upstream_name(raw: bytes) -> bytes:
     return rest[:c] if c != -1 else rest
 
 
-def _needles_for(first_line: bytes) -> tuple[bytes, ...]:
+def needles_for(first_line: bytes) -> tuple[bytes, ...]:
     """php-fpm's log is told by its first line: ``[01-May-2024 10:00:00] NOTICE: ...``."""
     return (PHP_FPM_NEEDLE,) if _php_fpm_time(first_line) else NGINX_NEEDLES
 

@@ -74,6 +74,37 @@ def curl_status(fleet: Fleet, host: str, path: str = "/") -> int:
     return int(done.stdout or 0)
 
 
+def avail_bytes(fleet: Fleet, host: str, path: str) -> int:
+    """Bytes available on the filesystem of ``path`` on the host, as df counts them."""
+    done = fleet.sh(host, f"stat -f -c '%a %S' {path}")
+    assert done.returncode == 0, done.stderr
+    blocks, size = done.stdout.split()
+    return int(blocks) * int(size)
+
+
+def on_machine(fleet: Fleet, host: str, script: str) -> None:
+    """Run ``script`` on this machine for ``host`` (its name, address and PID in the environment)."""
+    inspected = fleet.podman("inspect", "--format", "{{.State.Pid}}", host)
+    assert inspected.returncode == 0, inspected.stderr
+    env = {
+        **os.environ,
+        "FIX502_HOST": host,
+        "FIX502_HOST_PID": inspected.stdout.strip(),
+        "FIX502_HOST_ADDRESS": fleet.host(host).address,
+    }
+    done = subprocess.run(
+        ["sh", "-ec", script], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, f"on this machine for {host}: {script}\n{done.stdout}{done.stderr}"
+
+
+def traffic(fleet: Fleet, host: str, script: str) -> dict[str, int]:
+    """Run a scenario's load on the host: how many requests got each status ("STATUS COUNT" lines)."""
+    done = fleet.sh(host, script, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return {status: int(count) for status, count in (line.split() for line in done.stdout.splitlines())}
+
+
 def changed(output: str, host: str) -> int:
     match = re.search(rf"^{re.escape(host)}\s*:.*?changed=(\d+)", output, re.MULTILINE)
     assert match, output[-3000:]
@@ -82,21 +113,32 @@ def changed(output: str, host: str) -> int:
 
 @pytest.mark.parametrize("case_file", all_cases(), ids=lambda p: p.stem)
 @pytest.mark.fleet
-def test_scenario(case_file: Path, fleet: Fleet) -> None:
+def test_scenario(case_file: Path, fleet: Fleet, request: pytest.FixtureRequest) -> None:
     case: Scenario = load(case_file)
     host = fleet.names[0]
+    # Every scenario's machine_reset, so that one that stopped half-way leaves nothing behind.
+    for reset in {c.machine_reset for c in map(load, all_cases()) if c.machine_reset}:
+        on_machine(fleet, host, reset)
+    if case.machine_reset:
+        request.addfinalizer(lambda: on_machine(fleet, host, str(case.machine_reset)))
     healthy = ansible(fleet, str(BIN / "ansible-playbook"), str(SITE / "healthy.yml"), "--limit", host)
     assert healthy.returncode == 0, healthy.stdout[-3000:]
     assert curl_status(fleet, host) == 200
 
     injected = fleet.sh(host, case.inject)
     assert injected.returncode == 0, injected.stderr
+    if case.machine_inject:
+        on_machine(fleet, host, case.machine_inject)
+    if case.traffic:
+        got = traffic(fleet, host, case.traffic)
+        assert str(case.status) in got, got
     assert curl_status(fleet, host, case.path) == case.status
 
-    before = fleet.sh(host, STATE_COMMAND).stdout
+    state_command = STATE_COMMAND + (f"; {case.check_state}" if case.check_state else "")
+    before = fleet.sh(host, state_command).stdout
     dry = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host, "--check", "--diff")
     assert dry.returncode == 0, dry.stdout[-3000:]
-    assert fleet.sh(host, STATE_COMMAND).stdout == before, "--check changed the host"
+    assert fleet.sh(host, state_command).stdout == before, "--check changed the host"
     if case.autofix:
         assert changed(dry.stdout, host) > 0, "--check must show the fix it would make"
 
@@ -117,9 +159,22 @@ def test_scenario(case_file: Path, fleet: Fleet) -> None:
     if not case.autofix:
         assert top["fix"], "a finding that is not fixed automatically must say what a person must do"
         return
+    if case.before_fix:
+        settled = fleet.sh(host, case.before_fix, timeout=300)
+        assert settled.returncode == 0, settled.stdout + settled.stderr
+    avail_before = avail_bytes(fleet, host, case.freed_on) if case.freed_bytes_min else 0
     fixed = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host)
     assert fixed.returncode == 0, fixed.stdout[-4000:]
     assert curl_status(fleet, host, case.path) == case.fixed_status
+    if case.freed_bytes_min:
+        freed = avail_bytes(fleet, host, case.freed_on) - avail_before
+        assert freed >= case.freed_bytes_min, f"only {freed} bytes freed on {case.freed_on}"
+    if case.traffic:
+        got = traffic(fleet, host, case.traffic)
+        assert set(got) == {str(case.fixed_status)}, got
+    if case.after_fix:
+        checked = fleet.sh(host, case.after_fix)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
     again = ansible(fleet, str(BIN / "ansible-playbook"), "fix-502.yml", "--limit", host)
     assert again.returncode == 0, again.stdout[-3000:]
     assert changed(again.stdout, host) == 0
