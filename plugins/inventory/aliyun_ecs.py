@@ -102,7 +102,6 @@ from ansible.errors import AnsibleParserError
 
 from ansible_collections.fix502.gateway.plugins.plugin_utils._cloud_inventory import (
     CloudInventoryBase,
-    snake,
     tag_filter_name,
     unwrap,
 )
@@ -134,23 +133,10 @@ class InventoryModule(CloudInventoryBase):
     def hostvars(self, record, region):
         flat = unwrap(record)
         tags = {t["TagKey"]: t["TagValue"] for t in flat.get("Tags") or []}
-        groups = list(flat.get("SecurityGroupIds") or [])
-        hostvars = snake({k: v for k, v in flat.items() if k not in ("Tags", "SecurityGroupIds")})
         private = list((flat.get("VpcAttributes") or {}).get("PrivateIpAddress") or [])
         private += list(flat.get("InnerIpAddress") or [])
         public = list(flat.get("PublicIpAddress") or [])
         eip = (flat.get("EipAddress") or {}).get("IpAddress")
         if eip:
             public.append(eip)
-        hostvars.update(
-            tags=tags,
-            security_group_ids=groups,
-            private_ip_address=private[0] if private else None,
-            public_ip_address=public[0] if public else None,
-            region=region,
-            fix502_cloud_provider="aliyun",
-            fix502_cloud_region=region,
-            fix502_cloud_instance_id=flat["InstanceId"],
-            fix502_cloud_security_groups=groups,
-        )
-        return hostvars
+        return self.instance_hostvars(flat, region, tags, private, public)

@@ -95,7 +95,6 @@ from ansible.errors import AnsibleParserError
 
 from ansible_collections.fix502.gateway.plugins.plugin_utils._cloud_inventory import (
     CloudInventoryBase,
-    snake,
 )
 
 
@@ -117,20 +116,7 @@ class InventoryModule(CloudInventoryBase):
 
     def hostvars(self, record, region):
         tags = {t["Key"]: t["Value"] for t in record.get("Tags") or []}
-        groups = list(record.get("SecurityGroupIds") or [])
-        hostvars = snake({k: v for k, v in record.items() if k not in ("Tags", "SecurityGroupIds")})
         private = list(record.get("PrivateIpAddresses") or [])
         public = list(record.get("PublicIpAddresses") or [])
-        hostvars.update(
-            tags=tags,
-            security_group_ids=groups,
-            private_ip_address=private[0] if private else None,
-            public_ip_address=public[0] if public else None,
-            zone=(record.get("Placement") or {}).get("Zone"),
-            region=region,
-            fix502_cloud_provider="tencent",
-            fix502_cloud_region=region,
-            fix502_cloud_instance_id=record["InstanceId"],
-            fix502_cloud_security_groups=groups,
-        )
-        return hostvars
+        zone = (record.get("Placement") or {}).get("Zone")
+        return self.instance_hostvars(record, region, tags, private, public, zone=zone)

@@ -56,6 +56,28 @@ class CloudInventoryBase(BaseInventoryPlugin, Constructable):
     def hostvars(self, record, region):
         raise NotImplementedError
 
+    def instance_hostvars(self, record, region, tags, private, public, **extra):
+        """The host variables of an instance record: its fields in snake_case, then ``tags`` (a dict),
+        ``security_group_ids``, the first private and public address, ``extra``, ``region`` and the
+        ``fix502_cloud_*`` variables the cloud audit reads."""
+        groups = list(record.get("SecurityGroupIds") or [])
+        hostvars = snake({k: v for k, v in record.items() if k not in ("Tags", "SecurityGroupIds")})
+        hostvars.update(
+            tags=tags,
+            security_group_ids=groups,
+            private_ip_address=private[0] if private else None,
+            public_ip_address=public[0] if public else None,
+            **extra,
+        )
+        hostvars.update(
+            region=region,
+            fix502_cloud_provider=self.PROVIDER,
+            fix502_cloud_region=region,
+            fix502_cloud_instance_id=record["InstanceId"],
+            fix502_cloud_security_groups=groups,
+        )
+        return hostvars
+
     def _provider_config(self, region):
         access_key = self.get_option("access_key")
         secret_key = self.get_option("secret_key")

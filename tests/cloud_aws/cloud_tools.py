@@ -72,3 +72,25 @@ def expected_findings(site: Site) -> set[tuple[str, str]]:
         ("CLD006", f"traffic HTTP:{BACKEND_PORT}, health check HTTP:9000"),
         ("CLD008", "idle_timeout.timeout_seconds=120 >= backend keep-alive 60s"),
     }
+
+
+def expected_fix(site: Site) -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
+    """The rules (as :func:`rule_set` gives them) the fix of CLD001 and CLD002 adds to the broken site of
+    aws_site.py, and those it removes (the backend port open to the world, replaced by the web tier)."""
+    added = {
+        (site.web, False, "tcp", 80, 80, "0.0.0.0/0"),
+        (site.web, False, "tcp", 80, 80, "::/0"),
+        (site.app, False, "tcp", BACKEND_PORT, BACKEND_PORT, site.web),
+    }
+    return added, {(site.app, False, "tcp", BACKEND_PORT, BACKEND_PORT, "0.0.0.0/0")}
+
+
+def inventory_cloud_config(endpoint_url: str, site: Site) -> dict[str, Any]:
+    """A cloud.yml without region and tiers (an inventory names them); it also audits the database's
+    group."""
+    return {
+        "endpoint_url": endpoint_url,
+        "groups": [site.db],
+        "backend_keepalive_seconds": 60,
+        "retry": {"max_attempts": 4, "base_seconds": 0.01, "cap_seconds": 0.05},
+    }

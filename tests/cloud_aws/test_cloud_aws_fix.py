@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aws_site import BACKEND_PORT, REGION, Aws, Site, build_site, describe_state, write_config
-from cloud_tools import REPO, found, rule_set, run_ansible
+from cloud_tools import REPO, expected_fix, found, rule_set, run_ansible
 
 PLAYBOOK = REPO / "playbooks" / "cloud_fix.yml"
 
@@ -86,12 +86,7 @@ def test_audit_fix_audit_removes_the_findings_and_touches_nothing_else(
         ("CLD008", "idle_timeout.timeout_seconds=120 >= backend keep-alive 60s"),
     }
     rules_after = rule_set(aws.ec2)
-    assert rules_after - rules_before == {
-        (site.web, False, "tcp", 80, 80, "0.0.0.0/0"),
-        (site.web, False, "tcp", 80, 80, "::/0"),
-        (site.app, False, "tcp", BACKEND_PORT, BACKEND_PORT, site.web),
-    }
-    assert rules_before - rules_after == {(site.app, False, "tcp", BACKEND_PORT, BACKEND_PORT, "0.0.0.0/0")}
+    assert (rules_after - rules_before, rules_before - rules_after) == expected_fix(site)
     assert (site.app, False, "tcp", 22, 22, "10.0.0.0/8") in rules_after
 
     descriptions = {}

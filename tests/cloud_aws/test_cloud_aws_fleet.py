@@ -19,7 +19,16 @@ from pathlib import Path
 import pytest
 import yaml
 from aws_site import BACKEND_PORT, REGION, Aws, Site, build_site, describe_state
-from cloud_tools import expected_findings, found, read_report, rule_set, run_ansible, run_cli
+from cloud_tools import (
+    expected_findings,
+    expected_fix,
+    found,
+    inventory_cloud_config,
+    read_report,
+    rule_set,
+    run_ansible,
+    run_cli,
+)
 
 from fix502.demo import DemoSite, find_nginx, http_status
 
@@ -60,12 +69,7 @@ def web_site(tmp_path: Path) -> Iterator[DemoSite]:
 @pytest.fixture
 def fleet(aws: Aws, web_site: DemoSite, tmp_path: Path) -> tuple[Site, Path]:
     site = build_site(aws.ec2, aws.elbv2)
-    config = {
-        "endpoint_url": aws.url,
-        "groups": [site.db],
-        "backend_keepalive_seconds": 60,
-        "retry": {"max_attempts": 4, "base_seconds": 0.01, "cap_seconds": 0.05},
-    }
+    config = inventory_cloud_config(aws.url, site)
     (web_site.tmp / "cloud.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
     inventory = yaml.safe_load(web_site.inventory().read_text(encoding="utf-8"))
     inventory["all"]["hosts"]["demo-site"].update(
@@ -147,12 +151,7 @@ def test_fix_502_playbook_audits_and_fixes_the_security_groups(
     ]
     assert fixed == ["CLD001", "CLD002"]  # CLD003 stays: the database's 5432 is not auto-fixable
     rules_after = rule_set(aws.ec2)
-    assert rules_after - rules_before == {
-        (site.web, False, "tcp", 80, 80, "0.0.0.0/0"),
-        (site.web, False, "tcp", 80, 80, "::/0"),
-        (site.app, False, "tcp", BACKEND_PORT, BACKEND_PORT, site.web),
-    }
-    assert rules_before - rules_after == {(site.app, False, "tcp", BACKEND_PORT, BACKEND_PORT, "0.0.0.0/0")}
+    assert (rules_after - rules_before, rules_before - rules_after) == expected_fix(site)
     assert http_status(web_site.url) == 200
 
     second = run_ansible(*playbook, timeout=600)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 from aws_site import BACKEND_PORT, REGION, Aws, Site, build_site
-from cloud_tools import expected_findings, found, read_report, run_cli
+from cloud_tools import expected_findings, found, inventory_cloud_config, read_report, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -22,13 +22,7 @@ def site(aws: Aws) -> Site:
 def cloud_config(tmp_path: Path, aws: Aws, site: Site) -> Path:
     """No region and no tier: those come from the inventory."""
     path = tmp_path / "cloud.yml"
-    config = {
-        "endpoint_url": aws.url,
-        "groups": [site.db],
-        "backend_keepalive_seconds": 60,
-        "retry": {"max_attempts": 4, "base_seconds": 0.01, "cap_seconds": 0.05},
-    }
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    path.write_text(yaml.safe_dump(inventory_cloud_config(aws.url, site)), encoding="utf-8")
     return path
 
 
@@ -45,6 +39,11 @@ def audit(*args: str, out: Path) -> dict[str, Any]:
     return report
 
 
+def audit_inventory(inventory: Path, config: Path, out: Path) -> dict[str, Any]:
+    """``fix502 cloud -i INVENTORY --config CONFIG`` with the site's backend port."""
+    return audit("-i", str(inventory), "--config", str(config), "--backend-port", str(BACKEND_PORT), out=out)
+
+
 def test_tiers_from_a_static_inventory_s_host_variables(aws: Aws, site: Site, tmp_path: Path) -> None:
     inventory = write_inventory(
         tmp_path / "hosts.yml",
@@ -57,16 +56,7 @@ def test_tiers_from_a_static_inventory_s_host_variables(aws: Aws, site: Site, tm
             },
         },
     )
-    config = cloud_config(tmp_path, aws, site)
-    report = audit(
-        "-i",
-        str(inventory),
-        "--config",
-        str(config),
-        "--backend-port",
-        str(BACKEND_PORT),
-        out=tmp_path / "r.json",
-    )
+    report = audit_inventory(inventory, cloud_config(tmp_path, aws, site), tmp_path / "r.json")
     assert found(report) == expected_findings(site)
     assert report["hosts"][0]["name"] == f"aws:123456789012/{REGION}"
 
@@ -99,16 +89,7 @@ def test_amazon_aws_ec2_inventory_plugin_hosts(aws: Aws, site: Site, tmp_path: P
         ),
         encoding="utf-8",
     )
-    config = cloud_config(tmp_path, aws, site)
-    report = audit(
-        "-i",
-        str(inventory),
-        "--config",
-        str(config),
-        "--backend-port",
-        str(BACKEND_PORT),
-        out=tmp_path / "r.json",
-    )
+    report = audit_inventory(inventory, cloud_config(tmp_path, aws, site), tmp_path / "r.json")
     assert found(report) == expected_findings(site)
 
 

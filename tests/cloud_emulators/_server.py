@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Self, TypeVar
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -44,9 +49,26 @@ class Request:
 
 
 class Emulator:
-    """A started emulator answers on ``self.url`` until :meth:`stop`; subclasses implement ``handle``."""
+    """A started emulator answers on ``self.url`` until :meth:`stop`; subclasses implement ``dispatch``.
 
-    def __init__(self) -> None:
+    ``keys`` maps the key ID (AccessKeyId, SecretId) to its secret; the state (``groups`` and
+    ``instances``) is per region: ``regions``, by default the subclass's ``REGIONS``.
+    """
+
+    REGIONS: tuple[str, ...] = ()
+    ACCOUNT_ID = ""
+
+    def __init__(
+        self, keys: dict[str, str], regions: tuple[str, ...] | None = None, account_id: str | None = None
+    ) -> None:
+        self.keys = dict(keys)
+        self.account_id = account_id or self.ACCOUNT_ID
+        self.regions: dict[str, dict[str, dict[str, Any]]] = {
+            r: {"groups": {}, "instances": {}} for r in regions or self.REGIONS
+        }
+        self._ids = itertools.count(1)
+        # The clock the timestamp check uses; a test may move it.
+        self.clock = time.time
         self.lock = threading.RLock()
         # Every call that passed authentication: (action, region), throttled ones included.
         self.calls: list[tuple[str, str]] = []
@@ -57,7 +79,7 @@ class Emulator:
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------------
-    def start(self) -> Emulator:
+    def start(self) -> Self:
         handler = _handler_for(self.dispatch)
         server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         server.daemon_threads = True
@@ -77,7 +99,7 @@ class Emulator:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def __enter__(self) -> Emulator:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -120,9 +142,30 @@ class Emulator:
             self.calls.clear()
             self.rejected.clear()
 
+    def snapshot(self) -> str:
+        """The whole state as canonical JSON: compare two to prove nothing changed."""
+        with self.lock:
+            return json.dumps(self.regions, sort_keys=True)
+
     # -- serving ---------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         raise NotImplementedError
+
+    def authenticated(self, check: Callable[[], T]) -> T:
+        """``check()``, the request's authentication; its error is noted in :attr:`rejected`."""
+        try:
+            return check()
+        except ApiError as err:
+            with self.lock:
+                self.rejected.append(err.code)
+            raise
+
+    def count_call(self, action: str, region: str, throttled: ApiError) -> None:
+        """Note an authenticated call; raise ``throttled`` when :meth:`throttle_next` asked for it."""
+        with self.lock:
+            self.calls.append((action, region))
+        if self.take_throttle():
+            raise throttled
 
 
 def request_id() -> str:

@@ -23,10 +23,8 @@ import fnmatch
 import hashlib
 import hmac
 import ipaddress
-import itertools
 import json
 import re
-import time
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote
@@ -142,22 +140,14 @@ def _canonical_cidr(text: str) -> str:
 class AliyunEcsEmulator(Emulator):
     """ECS in memory: ``keys`` maps AccessKeyId → AccessKeySecret; state is per region."""
 
+    REGIONS = ("cn-hangzhou", "cn-shanghai")
+    ACCOUNT_ID = "1234567890123456"
+
     def __init__(
-        self,
-        keys: dict[str, str],
-        regions: tuple[str, ...] = ("cn-hangzhou", "cn-shanghai"),
-        account_id: str = "1234567890123456",
+        self, keys: dict[str, str], regions: tuple[str, ...] | None = None, account_id: str | None = None
     ) -> None:
-        super().__init__()
-        self.keys = dict(keys)
-        self.account_id = account_id
-        self.regions: dict[str, dict[str, dict[str, Any]]] = {
-            r: {"groups": {}, "instances": {}} for r in regions
-        }
+        super().__init__(keys, regions, account_id)
         self._nonces: set[str] = set()
-        self._ids = itertools.count(1)
-        # The clock the Timestamp check uses; a test may move it.
-        self.clock = time.time
 
     # -- seeding (what the tests set up) -----------------------------------------------------------
     def _new_id(self, prefix: str) -> str:
@@ -264,11 +254,6 @@ class AliyunEcsEmulator(Emulator):
         with self.lock:
             return copy.deepcopy(self._group(region, group_id)["Permissions"])
 
-    def snapshot(self) -> str:
-        """The whole state as canonical JSON: compare two to prove nothing changed."""
-        with self.lock:
-            return json.dumps(self.regions, sort_keys=True)
-
     # -- serving ---------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         rid = request_id()
@@ -276,10 +261,9 @@ class AliyunEcsEmulator(Emulator):
             params = self._authenticate(request)
             action = params["Action"]
             region = params.get("RegionId", "")
-            with self.lock:
-                self.calls.append((action, region))
-            if self.take_throttle():
-                raise ApiError("Throttling", "Request was denied due to request throttling.", 400)
+            self.count_call(
+                action, region, ApiError("Throttling", "Request was denied due to request throttling.", 400)
+            )
             sts = action == "GetCallerIdentity"
             if (params["Version"] == STS_VERSION) != sts:
                 raise ApiError("InvalidVersion", "Specified parameter Version is not valid.")
@@ -327,12 +311,7 @@ class AliyunEcsEmulator(Emulator):
         content_type = request.headers.get("content-type", "")
         if request.body and content_type.startswith("application/x-www-form-urlencoded"):
             params.update(parse_qsl(request.body.decode(), keep_blank_values=True))
-        try:
-            return self._check_signature(request.method, params)
-        except ApiError as err:
-            with self.lock:
-                self.rejected.append(err.code)
-            raise
+        return self.authenticated(lambda: self._check_signature(request.method, params))
 
     def _check_signature(self, method: str, params: dict[str, str]) -> dict[str, str]:
         incomplete = ApiError(

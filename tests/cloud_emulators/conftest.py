@@ -27,19 +27,11 @@ def tencent_keys() -> Keys:
 
 @pytest.fixture
 def aliyun_api(aliyun_keys: Keys) -> Iterator[AliyunEcsEmulator]:
-    emulator = AliyunEcsEmulator({aliyun_keys.key_id: aliyun_keys.secret})
-    emulator.start()
-    try:
+    with AliyunEcsEmulator({aliyun_keys.key_id: aliyun_keys.secret}) as emulator:
         yield emulator
-    finally:
-        emulator.stop()
 
 
 @pytest.fixture
 def tencent_api(tencent_keys: Keys) -> Iterator[TencentEmulator]:
-    emulator = TencentEmulator({tencent_keys.key_id: tencent_keys.secret})
-    emulator.start()
-    try:
+    with TencentEmulator({tencent_keys.key_id: tencent_keys.secret}) as emulator:
         yield emulator
-    finally:
-        emulator.stop()

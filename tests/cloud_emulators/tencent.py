@@ -32,7 +32,7 @@ import ipaddress
 import itertools
 import json
 import re
-import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl
@@ -176,27 +176,58 @@ def _tag_filter_ok(tags: list[dict[str, str]], name: str, values: list[str]) -> 
     return None
 
 
+def _touch(group: dict[str, Any]) -> None:
+    """A change of the group's rules: a new version (what a concurrent writer's Version misses)."""
+    group["Version"] += 1
+    group["UpdateTime"] = _now_text()
+
+
+def _apply_filters(
+    items: list[dict[str, Any]],
+    filters: list[tuple[str, list[str]]],
+    tag_key: str,
+    have: Callable[[dict[str, Any], str], list[str]],
+) -> list[dict[str, Any]]:
+    """The items that pass every filter: a tag filter reads ``item[tag_key]``; any other passes when one of
+    ``have(item, name)`` is among the filter's values."""
+    for name, values in filters:
+        kept = []
+        for item in items:
+            ok = _tag_filter_ok(item[tag_key], name, values)
+            if ok is None:
+                ok = any(v in values for v in have(item, name))
+            if ok:
+                kept.append(item)
+        items = kept
+    return items
+
+
 def _paging(offset: int, limit: int, items: list[Any]) -> list[Any]:
     return items[offset : offset + limit]
+
+
+def _instance_values(inst: dict[str, Any], name: str) -> list[str]:
+    """What a CVM DescribeInstances filter other than a tag filter compares."""
+    values: list[str] = {
+        "zone": [inst["Placement"]["Zone"]],
+        "project-id": [str(inst["Placement"]["ProjectId"])],
+        "vpc-id": [inst["VirtualPrivateCloud"]["VpcId"]],
+        "subnet-id": [inst["VirtualPrivateCloud"]["SubnetId"]],
+        "instance-id": [inst["InstanceId"]],
+        "security-group-id": inst["SecurityGroupIds"],
+        "instance-name": [inst["InstanceName"]],
+        "instance-state": [inst["InstanceState"]],
+        "private-ip-address": inst["PrivateIpAddresses"] or [],
+        "public-ip-address": inst["PublicIpAddresses"] or [],
+    }[name]
+    return values
 
 
 class TencentEmulator(Emulator):
     """VPC and CVM in memory: ``keys`` maps SecretId → SecretKey; state is per region."""
 
-    def __init__(
-        self,
-        keys: dict[str, str],
-        regions: tuple[str, ...] = ("ap-guangzhou", "ap-shanghai"),
-        account_id: str = "100012345678",
-    ) -> None:
-        super().__init__()
-        self.keys = dict(keys)
-        self.account_id = account_id
-        self.regions: dict[str, dict[str, dict[str, Any]]] = {
-            r: {"groups": {}, "instances": {}} for r in regions
-        }
-        self._ids = itertools.count(1)
-        self.clock = time.time
+    REGIONS = ("ap-guangzhou", "ap-shanghai")
+    ACCOUNT_ID = "100012345678"
 
     # -- seeding ---------------------------------------------------------------------------------
     def _new_id(self, prefix: str) -> str:
@@ -307,24 +338,21 @@ class TencentEmulator(Emulator):
         with self.lock:
             return copy.deepcopy(self._group(region, group_id)[direction])
 
-    def snapshot(self) -> str:
-        with self.lock:
-            return json.dumps(self.regions, sort_keys=True)
-
     # -- serving ---------------------------------------------------------------------------------
     def dispatch(self, request: Request) -> Response:
         rid = request_id()
         headers = {"Content-Type": "application/json", "X-TC-RequestId": rid}
         try:
-            service, action, region, params = self._authenticate(request)
-            with self.lock:
-                self.calls.append((action, region))
-            if self.take_throttle():
-                raise ApiError(
+            service, action, region, params = self.authenticated(lambda: self._check_signature(request))
+            self.count_call(
+                action,
+                region,
+                ApiError(
                     "RequestLimitExceeded",
                     "Your current request times equals to `21` in a second, which exceeds the frequency "
                     "limit `20` for a second. Please reduce the frequency of calls.",
-                )
+                ),
+            )
             handler = getattr(self, f"_{service}_{action}", None)
             if handler is None:
                 raise ApiError("InvalidAction", f"The action `{action}` is not supported by `{service}`.")
@@ -339,14 +367,6 @@ class TencentEmulator(Emulator):
         except ApiError as err:
             body = {"Error": {"Code": err.code, "Message": err.message}, "RequestId": rid}
             return 200, headers, json.dumps({"Response": body}).encode()
-
-    def _authenticate(self, request: Request) -> tuple[str, str, str, dict[str, Any]]:
-        try:
-            return self._check_signature(request)
-        except ApiError as err:
-            with self.lock:
-                self.rejected.append(err.code)
-            raise
 
     def _check_signature(self, request: Request) -> tuple[str, str, str, dict[str, Any]]:
         h = request.headers
@@ -437,6 +457,24 @@ class TencentEmulator(Emulator):
                 "InvalidSecurityGroupID.NotFound", f"The security group `{group_id}` does not exist."
             )
         return group
+
+    def _named_group(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The group a request's ``SecurityGroupId`` names."""
+        gid = _need_str(params, "SecurityGroupId")
+        if not gid:
+            raise ApiError(
+                "MissingParameter", "The request is missing a required parameter `SecurityGroupId`."
+            )
+        return self._group(region, gid)
+
+    def _policy_change(
+        self, region: str, params: dict[str, Any]
+    ) -> tuple[dict[str, Any], str, list[dict[str, Any]]]:
+        """The group, direction and rules of a change request, its ``Version`` checked against the group's."""
+        group = self._named_group(region, params)
+        direction, items, version = self._direction(params.get("SecurityGroupPolicySet"))
+        self._check_version(group, version)
+        return group, direction, items
 
     def _policy(self, fields: dict[str, Any]) -> dict[str, Any]:
         """A validated rule, stored as DescribeSecurityGroupPolicies returns it (PolicyIndex added then)."""
@@ -616,20 +654,12 @@ class TencentEmulator(Emulator):
             for gid in ids:
                 self._group(region, gid)
             groups = [g for g in groups if g["SecurityGroupId"] in ids]
-        for name, values in filters:
-            kept = []
-            for g in groups:
-                ok = _tag_filter_ok(g["TagSet"], name, values)
-                if ok is None:
-                    field = {
-                        "security-group-id": "SecurityGroupId",
-                        "security-group-name": "SecurityGroupName",
-                        "project-id": "ProjectId",
-                    }[name]
-                    ok = str(g[field]) in values
-                if ok:
-                    kept.append(g)
-            groups = kept
+        fields = {
+            "security-group-id": "SecurityGroupId",
+            "security-group-name": "SecurityGroupName",
+            "project-id": "ProjectId",
+        }
+        groups = _apply_filters(groups, filters, "TagSet", lambda g, name: [str(g[fields[name]])])
         page = _paging(offset, limit, groups)
         keys = (
             "SecurityGroupId",
@@ -647,23 +677,11 @@ class TencentEmulator(Emulator):
 
     def _vpc_DescribeSecurityGroupPolicies(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
         self._only(params, {"SecurityGroupId", "Filters"})
-        gid = _need_str(params, "SecurityGroupId")
-        if not gid:
-            raise ApiError(
-                "MissingParameter", "The request is missing a required parameter `SecurityGroupId`."
-            )
-        return {"SecurityGroupPolicySet": self._policy_set(self._group(region, gid))}
+        return {"SecurityGroupPolicySet": self._policy_set(self._named_group(region, params))}
 
     def _vpc_CreateSecurityGroupPolicies(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
         self._only(params, {"SecurityGroupId", "SecurityGroupPolicySet"})
-        gid = _need_str(params, "SecurityGroupId")
-        if not gid:
-            raise ApiError(
-                "MissingParameter", "The request is missing a required parameter `SecurityGroupId`."
-            )
-        group = self._group(region, gid)
-        direction, items, version = self._direction(params.get("SecurityGroupPolicySet"))
-        self._check_version(group, version)
+        group, direction, items = self._policy_change(region, params)
         indexes = {item.get("PolicyIndex") for item in items}
         if len(indexes) > 1:
             raise ApiError(
@@ -683,20 +701,12 @@ class TencentEmulator(Emulator):
             present.add(self._identity(policy))
         at = len(current) if index is None else index
         group[direction] = current[:at] + new + current[at:]
-        group["Version"] += 1
-        group["UpdateTime"] = _now_text()
+        _touch(group)
         return {}
 
     def _vpc_DeleteSecurityGroupPolicies(self, region: str, params: dict[str, Any]) -> dict[str, Any]:
         self._only(params, {"SecurityGroupId", "SecurityGroupPolicySet"})
-        gid = _need_str(params, "SecurityGroupId")
-        if not gid:
-            raise ApiError(
-                "MissingParameter", "The request is missing a required parameter `SecurityGroupId`."
-            )
-        group = self._group(region, gid)
-        direction, items, version = self._direction(params.get("SecurityGroupPolicySet"))
-        self._check_version(group, version)
+        group, direction, items = self._policy_change(region, params)
         current = group[direction]
         by_index = [item for item in items if set(item) == {"PolicyIndex"}]
         if by_index and len(by_index) != len(items):
@@ -718,8 +728,7 @@ class TencentEmulator(Emulator):
             if found != wanted:
                 raise ApiError("ResourceNotFound", "A rule to delete does not exist in the security group.")
             group[direction] = [p for p in current if self._identity(p) not in wanted]
-        group["Version"] += 1
-        group["UpdateTime"] = _now_text()
+        _touch(group)
         return {}
 
     # -- STS ---------------------------------------------------------------------------------------
@@ -767,25 +776,5 @@ class TencentEmulator(Emulator):
         found = list(self.regions[region]["instances"].values())
         if ids is not None:
             found = [i for i in found if i["InstanceId"] in ids]
-        for name, values in filters:
-            kept = []
-            for inst in found:
-                ok = _tag_filter_ok(inst["Tags"], name, values)
-                if ok is None:
-                    have: list[str] = {
-                        "zone": [inst["Placement"]["Zone"]],
-                        "project-id": [str(inst["Placement"]["ProjectId"])],
-                        "vpc-id": [inst["VirtualPrivateCloud"]["VpcId"]],
-                        "subnet-id": [inst["VirtualPrivateCloud"]["SubnetId"]],
-                        "instance-id": [inst["InstanceId"]],
-                        "security-group-id": inst["SecurityGroupIds"],
-                        "instance-name": [inst["InstanceName"]],
-                        "instance-state": [inst["InstanceState"]],
-                        "private-ip-address": inst["PrivateIpAddresses"] or [],
-                        "public-ip-address": inst["PublicIpAddresses"] or [],
-                    }[name]
-                    ok = any(v in values for v in have)
-                if ok:
-                    kept.append(inst)
-            found = kept
+        found = _apply_filters(found, filters, "Tags", _instance_values)
         return {"TotalCount": len(found), "InstanceSet": copy.deepcopy(_paging(offset, limit, found))}

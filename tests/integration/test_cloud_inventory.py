@@ -41,14 +41,14 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def aliyun() -> Iterator[tuple[AliyunEcsEmulator, str, str]]:
     key_id, secret = "LTAIinv" + secrets.token_hex(6), secrets.token_urlsafe(18)
     with AliyunEcsEmulator({key_id: secret}) as api:
-        yield api, key_id, secret  # type: ignore[misc]
+        yield api, key_id, secret
 
 
 @pytest.fixture
 def tencent() -> Iterator[tuple[TencentEmulator, str, str]]:
     key_id, secret = "AKIDinv" + secrets.token_hex(8), secrets.token_hex(16)
     with TencentEmulator({key_id: secret}) as api:
-        yield api, key_id, secret  # type: ignore[misc]
+        yield api, key_id, secret
 
 
 def plain(value: Any) -> Any:

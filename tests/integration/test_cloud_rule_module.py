@@ -76,11 +76,11 @@ def test_check_fix_and_idempotence(api: tuple[str, Emulator], tmp_path: Path) ->
     provider, emulator = api
     region = REGIONS[provider]
     group = emulator.add_group(region)  # type: ignore[attr-defined]
-    before = emulator.snapshot()  # type: ignore[attr-defined]
+    before = emulator.snapshot()
 
     checked = play(tmp_path, provider, emulator.url, group, "--check", "--diff")
     assert checked["changed"] is True
-    assert emulator.snapshot() == before  # type: ignore[attr-defined]
+    assert emulator.snapshot() == before
 
     applied = play(tmp_path, provider, emulator.url, group)
     assert applied["changed"] is True
@@ -97,7 +97,7 @@ def test_check_fix_and_idempotence(api: tuple[str, Emulator], tmp_path: Path) ->
         ]
         assert "managed-by: fix502" in rules[0]["PolicyDescription"]
 
-    after = emulator.snapshot()  # type: ignore[attr-defined]
+    after = emulator.snapshot()
     again = play(tmp_path, provider, emulator.url, group)
     assert again["changed"] is False
-    assert emulator.snapshot() == after  # type: ignore[attr-defined]
+    assert emulator.snapshot() == after

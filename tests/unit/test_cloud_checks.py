@@ -85,19 +85,16 @@ def test_world_open_databases_are_found_and_ssh_ranges_are_left_to_a_person() ->
     ]
 
 
+def app_target_group(*targets: Target) -> TargetGroup:
+    """The app's HTTP target group on 8080, health-checked on the traffic port."""
+    return TargetGroup("arn:tg/app", "app", "HTTP", 8080, "HTTP", "traffic-port", targets=targets)
+
+
 def test_unhealthy_targets_are_named_with_their_reason() -> None:
-    tg = TargetGroup(
-        "arn:tg/app",
-        "app",
-        "HTTP",
-        8080,
-        "HTTP",
-        "traffic-port",
-        targets=(
-            Target("i-1", 8080, "healthy"),
-            Target("i-2", 8080, "unhealthy", "Target.Timeout"),
-            Target("i-3", 8080, "unhealthy", "Target.ResponseCodeMismatch"),
-        ),
+    tg = app_target_group(
+        Target("i-1", 8080, "healthy"),
+        Target("i-2", 8080, "unhealthy", "Target.Timeout"),
+        Target("i-3", 8080, "unhealthy", "Target.ResponseCodeMismatch"),
     )
     lb = LoadBalancer("aws", "1", "eu-west-1", "arn:lb/site", "site", "application", target_groups=(tg,))
     [hit] = list(CLOUD_REGISTRY["CLD007"](ctx(load_balancers=(lb,))))
@@ -109,19 +106,11 @@ def test_unhealthy_targets_are_named_with_their_reason() -> None:
 
 def test_a_stopped_instance_takes_no_traffic_but_an_unregistered_one_is_not_a_finding() -> None:
     # DescribeTargetHealth: a registered instance that is stopped is "unused" with Target.InvalidState.
-    tg = TargetGroup(
-        "arn:tg/app",
-        "app",
-        "HTTP",
-        8080,
-        "HTTP",
-        "traffic-port",
-        targets=(
-            Target("i-1", 8080, "unused", "Target.InvalidState", "Target is in the stopped state"),
-            Target("i-2", 8080, "unused", "Target.NotInUse"),
-            Target("i-3", 8080, "draining", "Target.DeregistrationInProgress"),
-            Target("i-4", 8080, "initial", "Elb.RegistrationInProgress"),
-        ),
+    tg = app_target_group(
+        Target("i-1", 8080, "unused", "Target.InvalidState", "Target is in the stopped state"),
+        Target("i-2", 8080, "unused", "Target.NotInUse"),
+        Target("i-3", 8080, "draining", "Target.DeregistrationInProgress"),
+        Target("i-4", 8080, "initial", "Elb.RegistrationInProgress"),
     )
     lb = LoadBalancer("aws", "1", "eu-west-1", "arn:lb/site", "site", "application", target_groups=(tg,))
     [hit] = list(CLOUD_REGISTRY["CLD007"](ctx(load_balancers=(lb,))))

@@ -105,18 +105,48 @@ def _fix_group(group_set: tuple[str, ...]) -> str:
     return group_set[0]
 
 
+def _tier_rules(
+    ctx: CloudContext, tier: Tier, direction: Direction
+) -> Iterator[tuple[str, list[tuple[SecurityGroup, Rule]]]]:
+    """For each set of groups an instance of ``tier`` has (and the audit read): the group a fix goes to,
+    and the set's rules of ``direction``."""
+    for group_set in tier.group_sets:
+        if any(g in ctx.groups for g in group_set):
+            yield _fix_group(group_set), ctx.rules(group_set, direction)
+
+
+def _seen_before(seen: set[tuple[str, int, str]], key: tuple[str, int, str]) -> bool:
+    if key in seen:
+        return True
+    seen.add(key)
+    return False
+
+
+def _add_hit(
+    check_id: str,
+    ctx: CloudContext,
+    target: str,
+    port: int,
+    peer: Peer,
+    texts: dict[str, str],
+    *,
+    direction: Direction = Direction.INGRESS,
+    address: str | None = None,
+    autofix: bool | None = None,
+) -> Hit:
+    """A finding whose fix adds a TCP ``port`` rule for ``peer`` to the group ``target``."""
+    rule = _proposed("tcp", port, peer, direction)
+    values = _rule_values(ctx, target, "add", rule)
+    return _hit(check_id, ctx, target, rule, texts, values, port=port, address=address, autofix=autofix)
+
+
 # -- CLD001: the site's ports from the clients ---------------------------------------------------------------
 
 
 @judges_cloud("CLD001")
 def web_ports_unreachable(ctx: CloudContext) -> Iterator[Hit]:
-    web = ctx.tier("web")
     seen: set[tuple[str, int, str]] = set()
-    for group_set in web.group_sets:
-        if not any(g in ctx.groups for g in group_set):
-            continue
-        rules = ctx.rules(group_set, Direction.INGRESS)
-        target = _fix_group(group_set)
+    for target, rules in _tier_rules(ctx, ctx.tier("web"), Direction.INGRESS):
         for port in ctx.web_ports:
             for client in ctx.client_ranges:
                 if client.kind is PeerKind.CIDR:
@@ -126,21 +156,10 @@ def web_ports_unreachable(ctx: CloudContext) -> Iterator[Hit]:
                         continue
                 elif allowed_from_peer(rules, "tcp", port, [client]) is not None:
                     continue
-                key = (target, port, client.value)
-                if key in seen:
+                if _seen_before(seen, (target, port, client.value)):
                     continue
-                seen.add(key)
-                rule = _proposed("tcp", port, client)
-                yield _hit(
-                    "CLD001",
-                    ctx,
-                    target,
-                    rule,
-                    {"port": str(port), "source": _peer_text(client)},
-                    _rule_values(ctx, target, "add", rule),
-                    port=port,
-                    address=client.value,
-                )
+                texts = {"port": str(port), "source": _peer_text(client)}
+                yield _add_hit("CLD001", ctx, target, port, client, texts, address=client.value)
 
 
 # -- CLD002: the backends' ports from the proxy tier --------------------------------------------------------
@@ -183,31 +202,16 @@ def backend_ports_closed_to_proxy(ctx: CloudContext) -> Iterator[Hit]:
     peers = _proxy_peers(proxy)
     proxy_text = ", ".join([*proxy.groups, *(str(a) for a in proxy.addresses)])
     seen: set[tuple[str, int, str]] = set()
-    for group_set in backend.group_sets:
-        if not any(g in ctx.groups for g in group_set):
-            continue
-        rules = ctx.rules(group_set, Direction.INGRESS)
-        target = _fix_group(group_set)
+    for target, rules in _tier_rules(ctx, backend, Direction.INGRESS):
         for port in ctx.backend_ports:
             if _reaches(rules, port, peers, proxy.addresses):
                 continue
             fixes = [peers[0]] if peers else [Peer.cidr(str(a)) for a in proxy.addresses]
             for peer in fixes:
-                key = (target, port, peer.value)
-                if key in seen:
+                if _seen_before(seen, (target, port, peer.value)):
                     continue
-                seen.add(key)
-                rule = _proposed("tcp", port, peer)
-                yield _hit(
-                    "CLD002",
-                    ctx,
-                    target,
-                    rule,
-                    {"port": str(port), "proxy": proxy_text},
-                    _rule_values(ctx, target, "add", rule),
-                    port=port,
-                    address=peer.value,
-                )
+                texts = {"port": str(port), "proxy": proxy_text}
+                yield _add_hit("CLD002", ctx, target, port, peer, texts, address=peer.value)
 
 
 # -- CLD003: backend, database and cache ports open to the world ------------------------------------------
@@ -270,11 +274,7 @@ def proxy_egress_blocked(ctx: CloudContext) -> Iterator[Hit]:
         return
     peers = [Peer.group(g) for g in backend.groups]
     destination = ", ".join([*backend.groups, *(str(a) for a in backend.addresses)])
-    for group_set in proxy.group_sets:
-        if not any(g in ctx.groups for g in group_set):
-            continue
-        rules = ctx.rules(group_set, Direction.EGRESS)
-        target = _fix_group(group_set)
+    for target, rules in _tier_rules(ctx, proxy, Direction.EGRESS):
         for port in ctx.backend_ports:
             if peers and allowed_from_peer(rules, "tcp", port, peers) is not None:
                 continue
@@ -284,16 +284,9 @@ def proxy_egress_blocked(ctx: CloudContext) -> Iterator[Hit]:
             elif _some_cidr_allows(rules, port):
                 continue
             peer = peers[0] if peers else Peer.cidr(str(backend.addresses[0]))
-            rule = _proposed("tcp", port, peer, Direction.EGRESS)
-            yield _hit(
-                "CLD004",
-                ctx,
-                target,
-                rule,
-                {"port": str(port), "destination": destination},
-                _rule_values(ctx, target, "add", rule),
-                port=port,
-                autofix=False,
+            texts = {"port": str(port), "destination": destination}
+            yield _add_hit(
+                "CLD004", ctx, target, port, peer, texts, direction=Direction.EGRESS, autofix=False
             )
 
 

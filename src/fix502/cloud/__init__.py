@@ -15,13 +15,16 @@ Layout
     ``list_instances``, ``list_load_balancers``, ``ensure_ingress``, ``revoke_ingress``) and
     ``ProviderConfig`` (provider, region, account label, profile, endpoint_url, credentials, retry,
     options). ``Credentials`` hides its values from repr; without it each SDK's standard chain is used.
+``base.py``
+    ``ProviderBase``, what the providers share: retried calls, ``list_groups``/``list_instances`` over the
+    provider's ``_find_groups``/``_find_instances``, batches of IDs, and the ingress change flow.
 ``retry.py``
     ``call(operation, func, is_throttle=..., policy=..., stats=...)``: every API call of every provider
     goes through it (turn the SDK's own retries off); ``ThrottledError`` when it gives up,
     ``CloudError`` for other API failures (one line: provider, region, operation, the API's code and
     message — never a credential), ``SdkMissingError`` when the SDK is not installed.
 ``aws.py`` / ``aliyun.py`` / ``tencent.py``
-    ``AwsProvider`` / ``AliyunProvider`` / ``TencentProvider``: each a class with
+    ``AwsProvider`` / ``AliyunProvider`` / ``TencentProvider``: each a ``ProviderBase`` with
     ``from_config(config: ProviderConfig) -> Provider``. The module imports its SDK lazily inside
     ``from_config`` (or at import, raising ``SdkMissingError`` with the pip extra to install) so that
     ``import fix502.cloud`` works without any SDK.

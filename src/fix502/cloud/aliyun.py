@@ -24,17 +24,16 @@ import configparser
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from fix502.cloud.base import ProviderBase, id_batches
 from fix502.cloud.model import (
     Action,
-    CallStats,
-    Change,
     Direction,
     Instance,
     LoadBalancer,
@@ -42,10 +41,9 @@ from fix502.cloud.model import (
     PeerKind,
     Rule,
     SecurityGroup,
-    rule_lines,
 )
 from fix502.cloud.provider import ProviderConfig
-from fix502.cloud.retry import CloudError, SdkMissingError, call, is_throttle_code
+from fix502.cloud.retry import CloudError, SdkMissingError
 
 try:
     from aliyunsdkcore.acs_exception.exceptions import ClientException, ServerException
@@ -300,11 +298,6 @@ def _tags(raw: Mapping[str, Any] | None) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((str(t.get("TagKey", "")), str(t.get("TagValue", ""))) for t in items))
 
 
-def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def _tag_params(tags: Mapping[str, str] | None) -> dict[str, str]:
     params: dict[str, str] = {}
     items = list((tags or {}).items())
@@ -317,19 +310,22 @@ def _tag_params(tags: Mapping[str, str] | None) -> dict[str, str]:
     return params
 
 
-class AliyunProvider:
+def _filter_params(tags: Mapping[str, str] | None, vpc: str | None) -> dict[str, str]:
+    params = _tag_params(tags)
+    if vpc:
+        params["VpcId"] = vpc
+    return params
+
+
+class AliyunProvider(ProviderBase):
     """One Alibaba Cloud account and region."""
 
     name = "aliyun"
 
     def __init__(self, config: ProviderConfig, client: Any, endpoint: tuple[str, str] | None) -> None:
-        self.config = config
-        self.region = config.region
-        self.stats = CallStats()
+        super().__init__(config)
         self._client = client
         self._endpoint = endpoint  # (scheme, host) when the endpoint is overridden
-        self._account = config.account
-        self._lock = threading.Lock()
 
     @classmethod
     def from_config(cls, config: ProviderConfig) -> AliyunProvider:
@@ -368,15 +364,9 @@ class AliyunProvider:
 
     # -- plumbing -------------------------------------------------------------------------------------
 
-    def _where(self) -> str:
-        return f"aliyun {self._account or '?'}/{self.region}"
-
     @staticmethod
-    def _throttle_code(exc: BaseException) -> str | None:
-        if isinstance(exc, ServerException):
-            code = str(exc.get_error_code())
-            return code if is_throttle_code(code) else None
-        return None
+    def _error_code(exc: BaseException) -> str | None:
+        return str(exc.get_error_code()) if isinstance(exc, ServerException) else None
 
     def _prepare(self, request: Any) -> Any:
         request.set_accept_format("JSON")
@@ -397,13 +387,7 @@ class AliyunProvider:
             return data
 
         try:
-            return call(
-                operation,
-                attempt,
-                is_throttle=self._throttle_code,
-                policy=self.config.retry,
-                stats=self.stats,
-            )
+            return self._retry(operation, attempt)
         except ServerException as exc:
             code = str(exc.get_error_code())
             if code in AUTH_ERRORS:
@@ -501,37 +485,25 @@ class AliyunProvider:
             description=str(summary.get("Description") or attributes.get("Description") or ""),
         )
 
-    def list_groups(
-        self,
-        *,
-        group_ids: Iterable[str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        vpc: str | None = None,
-    ) -> list[SecurityGroup]:
-        base = _tag_params(tags)
-        if vpc:
-            base["VpcId"] = vpc
-        ids = sorted(set(group_ids)) if group_ids is not None else None
-        if ids == []:
-            return []
-        batches = (
-            [{**base, "SecurityGroupIds": json.dumps(chunk)} for chunk in _chunks(ids, IDS_PER_CALL)]
-            if ids
-            else [base]
-        )
-        groups: dict[str, SecurityGroup] = {}
-        for params in batches:
+    def _find_groups(
+        self, group_ids: Iterable[str] | None, tags: Mapping[str, str] | None, vpc: str | None
+    ) -> Iterator[tuple[str, Callable[[], SecurityGroup]]]:
+        for params in id_batches(
+            _filter_params(tags, vpc),
+            group_ids,
+            IDS_PER_CALL,
+            lambda params, chunk: {**params, "SecurityGroupIds": json.dumps(chunk)},
+        ):
             for summary in self._group_pages(params):
                 gid = str(summary["SecurityGroupId"])
-                if gid in groups:
-                    continue
-                attributes, perms = self._permissions(gid)
-                groups[gid] = self._group(summary, attributes, perms)
-        return list(groups.values())
+                yield gid, partial(self._read_group, summary, gid)
+
+    def _read_group(self, summary: Mapping[str, Any], group_id: str) -> SecurityGroup:
+        attributes, perms = self._permissions(group_id)
+        return self._group(summary, attributes, perms)
 
     def _one_group(self, group_id: str) -> SecurityGroup:
-        attributes, perms = self._permissions(group_id)
-        return self._group({}, attributes, perms)
+        return self._read_group({}, group_id)
 
     # -- instances -------------------------------------------------------------------------------------
 
@@ -554,30 +526,17 @@ class AliyunProvider:
                 return out
             page += 1
 
-    def list_instances(
-        self,
-        *,
-        instance_ids: Iterable[str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        vpc: str | None = None,
-    ) -> list[Instance]:
-        base = _tag_params(tags)
-        if vpc:
-            base["VpcId"] = vpc
-        ids = sorted(set(instance_ids)) if instance_ids is not None else None
-        if ids == []:
-            return []
-        batches = (
-            [{**base, "InstanceIds": json.dumps(chunk)} for chunk in _chunks(ids, IDS_PER_CALL)]
-            if ids
-            else [base]
-        )
-        found: dict[str, Instance] = {}
-        for params in batches:
+    def _find_instances(
+        self, instance_ids: Iterable[str] | None, tags: Mapping[str, str] | None, vpc: str | None
+    ) -> Iterator[Instance]:
+        for params in id_batches(
+            _filter_params(tags, vpc),
+            instance_ids,
+            IDS_PER_CALL,
+            lambda params, chunk: {**params, "InstanceIds": json.dumps(chunk)},
+        ):
             for raw in self.raw_instances(params):
-                instance = self._instance(raw)
-                found[instance.instance_id] = instance
-        return list(found.values())
+                yield self._instance(raw)
 
     def _instance(self, raw: Mapping[str, Any]) -> Instance:
         vpc_attrs = raw.get("VpcAttributes") or {}
@@ -607,52 +566,34 @@ class AliyunProvider:
 
     # -- changes ------------------------------------------------------------------------------------------
 
-    def ensure_ingress(self, group_id: str, rule: Rule, *, check_mode: bool = False) -> Change:
-        _require_ingress(rule)
-        group = self._one_group(group_id)
-        before = rule_lines(group.ingress)
-        if any(existing.same_as(rule) for existing in group.ingress):
-            return Change(False, group_id, rule, before, before, check_mode, "the rule is present")
+    def _effective(self, rule: Rule) -> Rule:
         effective = rule if rule.priority is not None else replace(rule, priority=DEFAULT_PRIORITY)
-        perm = permission_for(effective)
-        after = rule_lines([*group.ingress, effective])
-        if not check_mode:
-            params = {"SecurityGroupId": group_id, **{f"Permissions.1.{k}": v for k, v in perm.items()}}
-            self._do(
-                "AuthorizeSecurityGroup",
-                self._request(AuthorizeSecurityGroupRequest.AuthorizeSecurityGroupRequest, params),
-            )
-        return Change(True, group_id, effective, before, after, check_mode, "rule added")
+        permission_for(effective)  # raises for a priority the API does not take, in check mode too
+        return effective
 
-    def revoke_ingress(self, group_id: str, rule: Rule, *, check_mode: bool = False) -> Change:
-        _require_ingress(rule)
-        group = self._one_group(group_id)
-        before = rule_lines(group.ingress)
-        present = [existing for existing in group.ingress if existing.same_as(rule)]
-        if not present:
-            return Change(False, group_id, rule, before, before, check_mode, "the rule is absent")
-        after = rule_lines([r for r in group.ingress if not r.same_as(rule)])
-        if not check_mode:
-            params = {"SecurityGroupId": group_id}
-            ids = [r.rule_id for r in present if r.rule_id]
-            if len(ids) == len(present):
-                params.update({f"SecurityGroupRuleId.{n}": rid for n, rid in enumerate(ids, start=1)})
-            else:  # an older API answer without rule IDs: revoke by content
-                for n, existing in enumerate(present, start=1):
-                    params.update(
-                        {
-                            f"Permissions.{n}.{k}": v
-                            for k, v in permission_for(existing).items()
-                            if k != "Description"
-                        }
-                    )
-            self._do(
-                "RevokeSecurityGroup",
-                self._request(RevokeSecurityGroupRequest.RevokeSecurityGroupRequest, params),
-            )
-        return Change(True, group_id, rule, before, after, check_mode, "rule removed")
+    def _authorize(self, group_id: str, rule: Rule) -> None:
+        perm = permission_for(rule)
+        params = {"SecurityGroupId": group_id, **{f"Permissions.1.{k}": v for k, v in perm.items()}}
+        self._do(
+            "AuthorizeSecurityGroup",
+            self._request(AuthorizeSecurityGroupRequest.AuthorizeSecurityGroupRequest, params),
+        )
 
-
-def _require_ingress(rule: Rule) -> None:
-    if rule.direction is not Direction.INGRESS:
-        raise CloudError(f"aliyun: only ingress rules can be changed: {rule.describe()}")
+    def _revoke(self, group_id: str, rule: Rule, present: list[Rule]) -> None:
+        params = {"SecurityGroupId": group_id}
+        ids = [r.rule_id for r in present if r.rule_id]
+        if len(ids) == len(present):
+            params.update({f"SecurityGroupRuleId.{n}": rid for n, rid in enumerate(ids, start=1)})
+        else:  # an older API answer without rule IDs: revoke by content
+            for n, existing in enumerate(present, start=1):
+                params.update(
+                    {
+                        f"Permissions.{n}.{k}": v
+                        for k, v in permission_for(existing).items()
+                        if k != "Description"
+                    }
+                )
+        self._do(
+            "RevokeSecurityGroup",
+            self._request(RevokeSecurityGroupRequest.RevokeSecurityGroupRequest, params),
+        )

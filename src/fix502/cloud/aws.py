@@ -7,15 +7,13 @@ off: :mod:`fix502.cloud.retry` retries throttled calls, page by page.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
 from typing import Any, TypeVar
 
+from fix502.cloud.base import ProviderBase, filter_batches, tag_filters
 from fix502.cloud.model import (
     Action,
-    CallStats,
-    Change,
     Direction,
     Instance,
     LoadBalancer,
@@ -25,10 +23,9 @@ from fix502.cloud.model import (
     SecurityGroup,
     Target,
     TargetGroup,
-    rule_lines,
 )
 from fix502.cloud.provider import ProviderConfig
-from fix502.cloud.retry import CloudError, SdkMissingError, call, is_throttle_code
+from fix502.cloud.retry import CloudError, SdkMissingError
 
 try:
     import boto3
@@ -122,32 +119,13 @@ def _tags(items: Iterable[Mapping[str, Any]] | None) -> tuple[tuple[str, str], .
     return tuple(sorted((str(t["Key"]), str(t.get("Value", ""))) for t in items or ()))
 
 
-def _tag_filters(tags: Mapping[str, str] | None) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = []
-    for key, value in (tags or {}).items():
-        if value == "*":
-            filters.append({"Name": "tag-key", "Values": [key]})
-        else:
-            filters.append({"Name": f"tag:{key}", "Values": [value]})
-    return filters
-
-
-def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-class AwsProvider:
+class AwsProvider(ProviderBase):
     name = "aws"
 
     def __init__(self, config: ProviderConfig, session: Any) -> None:
-        self.config = config
-        self.region = config.region
-        self.stats = CallStats()
+        super().__init__(config)
         self._session = session
         self._clients: dict[str, Any] = {}
-        self._account = config.account
-        self._lock = threading.Lock()
         # options["page_size"] asks for smaller pages (tests); the API's maximum is the default.
         size = str(config.options.get("page_size", ""))
         self._ec2_page = min(EC2_PAGE, max(5, int(size))) if size.isdigit() else EC2_PAGE
@@ -185,20 +163,14 @@ class AwsProvider:
             return self._clients[service]
 
     @staticmethod
-    def _throttle_code(exc: BaseException) -> str | None:
+    def _error_code(exc: BaseException) -> str | None:
         if isinstance(exc, botocore.exceptions.ClientError):
-            code = str(exc.response.get("Error", {}).get("Code", ""))
-            return code if is_throttle_code(code) else None
+            return str(exc.response.get("Error", {}).get("Code", ""))
         return None
-
-    def _where(self) -> str:
-        return f"aws {self._account or '?'}/{self.region}"
 
     def _call(self, operation: str, func: Callable[[], T]) -> T:
         try:
-            return call(
-                operation, func, is_throttle=self._throttle_code, policy=self.config.retry, stats=self.stats
-            )
+            return self._retry(operation, func)
         except botocore.exceptions.NoCredentialsError:
             raise CloudError(
                 f"{self._where()}: {operation}: no AWS credentials found in the standard chain "
@@ -256,33 +228,15 @@ class AwsProvider:
             description=str(raw.get("Description", "")),
         )
 
-    def list_groups(
-        self,
-        *,
-        group_ids: Iterable[str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        vpc: str | None = None,
-    ) -> list[SecurityGroup]:
-        base = _tag_filters(tags)
-        if vpc:
-            base.append({"Name": "vpc-id", "Values": [vpc]})
-        ids = sorted(set(group_ids)) if group_ids is not None else None
-        if ids == []:
-            return []
+    def _find_groups(
+        self, group_ids: Iterable[str] | None, tags: Mapping[str, str] | None, vpc: str | None
+    ) -> Iterator[tuple[str, Callable[[], SecurityGroup]]]:
         # Group IDs go in a filter, not GroupIds: GroupIds cannot be paginated and fails on one unknown ID.
-        batches = (
-            [[*base, {"Name": "group-id", "Values": chunk}] for chunk in _chunks(ids, FILTER_VALUES)]
-            if ids
-            else [base]
-        )
-        groups: dict[str, SecurityGroup] = {}
-        for filters in batches:
+        for filters in filter_batches(tag_filters(tags, vpc), "group-id", group_ids, FILTER_VALUES):
             params = {"Filters": filters} if filters else {}
             for page in self._pages("ec2", "describe_security_groups", params, self._ec2_page, "NextToken"):
                 for raw in page.get("SecurityGroups", []):
-                    group = self._group(raw)
-                    groups[group.group_id] = group
-        return list(groups.values())
+                    yield str(raw["GroupId"]), partial(self._group, raw)
 
     def _one_group(self, group_id: str) -> SecurityGroup:
         found = self.list_groups(group_ids=[group_id])
@@ -292,35 +246,18 @@ class AwsProvider:
 
     # -- instances -------------------------------------------------------------------------------------
 
-    def list_instances(
-        self,
-        *,
-        instance_ids: Iterable[str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        vpc: str | None = None,
-    ) -> list[Instance]:
-        base = _tag_filters(tags)
-        if vpc:
-            base.append({"Name": "vpc-id", "Values": [vpc]})
+    def _find_instances(
+        self, instance_ids: Iterable[str] | None, tags: Mapping[str, str] | None, vpc: str | None
+    ) -> Iterator[Instance]:
+        base = tag_filters(tags, vpc)
         base.append({"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]})
-        ids = sorted(set(instance_ids)) if instance_ids is not None else None
-        if ids == []:
-            return []
-        batches = (
-            [[*base, {"Name": "instance-id", "Values": chunk}] for chunk in _chunks(ids, FILTER_VALUES)]
-            if ids
-            else [base]
-        )
-        found: dict[str, Instance] = {}
-        for filters in batches:
+        for filters in filter_batches(base, "instance-id", instance_ids, FILTER_VALUES):
             params = {"Filters": filters}
             for page in self._pages("ec2", "describe_instances", params, self._ec2_page, "NextToken"):
                 for reservation in page.get("Reservations", []):
                     owner = str(reservation.get("OwnerId") or "")
                     for raw in reservation.get("Instances", []):
-                        instance = self._instance(raw, owner)
-                        found[instance.instance_id] = instance
-        return list(found.values())
+                        yield self._instance(raw, owner)
 
     def _instance(self, raw: Mapping[str, Any], owner: str) -> Instance:
         groups = [g["GroupId"] for g in raw.get("SecurityGroups", [])]
@@ -423,29 +360,21 @@ class AwsProvider:
 
     # -- changes ------------------------------------------------------------------------------------------
 
-    def ensure_ingress(self, group_id: str, rule: Rule, *, check_mode: bool = False) -> Change:
-        _require_ingress(rule)
-        group = self._one_group(group_id)
-        before = rule_lines(group.ingress)
-        if any(existing.same_as(rule) for existing in group.ingress):
-            return Change(False, group_id, rule, before, before, check_mode, "the rule is present")
-        after = rule_lines([*group.ingress, rule])
-        if not check_mode:
-            ec2 = self._client("ec2")
-            perm = permission_for(rule, with_description=True)
-            tag_spec = [
-                {
-                    "ResourceType": "security-group-rule",
-                    "Tags": [{"Key": MANAGED_TAG[0], "Value": MANAGED_TAG[1]}],
-                }
-            ]
-            self._call(
-                "AuthorizeSecurityGroupIngress",
-                lambda: ec2.authorize_security_group_ingress(
-                    GroupId=group_id, IpPermissions=[perm], TagSpecifications=tag_spec
-                ),
-            )
-        return Change(True, group_id, rule, before, after, check_mode, "rule added")
+    def _authorize(self, group_id: str, rule: Rule) -> None:
+        ec2 = self._client("ec2")
+        perm = permission_for(rule, with_description=True)
+        tag_spec = [
+            {
+                "ResourceType": "security-group-rule",
+                "Tags": [{"Key": MANAGED_TAG[0], "Value": MANAGED_TAG[1]}],
+            }
+        ]
+        self._call(
+            "AuthorizeSecurityGroupIngress",
+            lambda: ec2.authorize_security_group_ingress(
+                GroupId=group_id, IpPermissions=[perm], TagSpecifications=tag_spec
+            ),
+        )
 
     def _rule_ids(self, group_id: str, rule: Rule) -> list[str]:
         """The IDs (sgr-) of the group's rules that are ``rule``: a revoke by ID removes exactly them."""
@@ -456,24 +385,15 @@ class AwsProvider:
             ids += [r["SecurityGroupRuleId"] for r in rules if _same_rule(r, rule)]
         return ids
 
-    def revoke_ingress(self, group_id: str, rule: Rule, *, check_mode: bool = False) -> Change:
-        _require_ingress(rule)
-        group = self._one_group(group_id)
-        before = rule_lines(group.ingress)
-        present = [existing for existing in group.ingress if existing.same_as(rule)]
-        if not present:
-            return Change(False, group_id, rule, before, before, check_mode, "the rule is absent")
-        after = rule_lines([r for r in group.ingress if not r.same_as(rule)])
-        if not check_mode:
-            ec2 = self._client("ec2")
-            ids = self._rule_ids(group_id, rule)
-            if not ids:
-                raise CloudError(f"{self._where()}: {group_id}: no rule ID found for {rule.describe()}")
-            self._call(
-                "RevokeSecurityGroupIngress",
-                lambda: ec2.revoke_security_group_ingress(GroupId=group_id, SecurityGroupRuleIds=ids),
-            )
-        return Change(True, group_id, rule, before, after, check_mode, "rule removed")
+    def _revoke(self, group_id: str, rule: Rule, present: list[Rule]) -> None:
+        ec2 = self._client("ec2")
+        ids = self._rule_ids(group_id, rule)
+        if not ids:
+            raise CloudError(f"{self._where()}: {group_id}: no rule ID found for {rule.describe()}")
+        self._call(
+            "RevokeSecurityGroupIngress",
+            lambda: ec2.revoke_security_group_ingress(GroupId=group_id, SecurityGroupRuleIds=ids),
+        )
 
 
 def _same_rule(raw: Mapping[str, Any], rule: Rule) -> bool:
@@ -489,11 +409,6 @@ def _same_rule(raw: Mapping[str, Any], rule: Rule) -> bool:
     if rule.peer.kind is PeerKind.GROUP:
         return bool(raw.get("ReferencedGroupInfo", {}).get("GroupId") == rule.peer.value)
     return bool(raw.get("PrefixListId") == rule.peer.value)
-
-
-def _require_ingress(rule: Rule) -> None:
-    if rule.direction is not Direction.INGRESS:
-        raise CloudError(f"only ingress rules can be changed: {rule.describe()}")
 
 
 def _api_name(operation: str) -> str:

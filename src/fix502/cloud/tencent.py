@@ -23,16 +23,16 @@ from __future__ import annotations
 import configparser
 import json
 import os
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from fix502.cloud.base import ProviderBase, filter_batches, tag_filters
 from fix502.cloud.model import (
     Action,
-    CallStats,
     Change,
     Direction,
     Instance,
@@ -44,7 +44,7 @@ from fix502.cloud.model import (
     rule_lines,
 )
 from fix502.cloud.provider import ProviderConfig
-from fix502.cloud.retry import CloudError, SdkMissingError, call, is_throttle_code
+from fix502.cloud.retry import CloudError, SdkMissingError
 
 try:
     from tencentcloud.common import credential as tc_credential
@@ -208,33 +208,14 @@ def _tags(items: Iterable[Mapping[str, Any]] | None) -> tuple[tuple[str, str], .
     return tuple(sorted((str(t.get("Key", "")), str(t.get("Value", ""))) for t in items or ()))
 
 
-def _tag_filters(tags: Mapping[str, str] | None) -> list[dict[str, Any]]:
-    filters: list[dict[str, Any]] = []
-    for key, value in (tags or {}).items():
-        if value == "*":
-            filters.append({"Name": "tag-key", "Values": [key]})
-        else:
-            filters.append({"Name": f"tag:{key}", "Values": [value]})
-    return filters
-
-
-def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-class TencentProvider:
+class TencentProvider(ProviderBase):
     """One Tencent Cloud account and region."""
 
     name = "tencent"
 
     def __init__(self, config: ProviderConfig, cred: Any) -> None:
-        self.config = config
-        self.region = config.region
-        self.stats = CallStats()
+        super().__init__(config)
         self._cred = cred
-        self._account = config.account
-        self._lock = threading.Lock()
         self._clients: dict[str, Any] = {}
 
     @classmethod
@@ -287,21 +268,13 @@ class TencentProvider:
                     )
             return self._clients[service]
 
-    def _where(self) -> str:
-        return f"tencent {self._account or '?'}/{self.region}"
-
     @staticmethod
-    def _throttle_code(exc: BaseException) -> str | None:
-        if isinstance(exc, TencentCloudSDKException):
-            code = str(exc.get_code())
-            return code if is_throttle_code(code) else None
-        return None
+    def _error_code(exc: BaseException) -> str | None:
+        return str(exc.get_code()) if isinstance(exc, TencentCloudSDKException) else None
 
     def _call(self, operation: str, func: Callable[[], T]) -> T:
         try:
-            return call(
-                operation, func, is_throttle=self._throttle_code, policy=self.config.retry, stats=self.stats
-            )
+            return self._retry(operation, func)
         except TencentCloudSDKException as exc:
             code = str(exc.get_code())
             if code in AUTH_ERRORS:
@@ -378,33 +351,17 @@ class TencentProvider:
             description=str(summary.get("SecurityGroupDesc") or ""),
         )
 
-    def list_groups(
-        self,
-        *,
-        group_ids: Iterable[str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        vpc: str | None = None,
-    ) -> list[SecurityGroup]:
+    def _find_groups(
+        self, group_ids: Iterable[str] | None, tags: Mapping[str, str] | None, vpc: str | None
+    ) -> Iterator[tuple[str, Callable[[], SecurityGroup]]]:
         """``vpc`` is ignored: a Tencent Cloud security group is not bound to a VPC."""
-        base = _tag_filters(tags)
-        ids = sorted(set(group_ids)) if group_ids is not None else None
-        if ids == []:
-            return []
-        batches = (
-            [
-                [*base, {"Name": "security-group-id", "Values": chunk}]
-                for chunk in _chunks(ids, VALUES_PER_FILTER)
-            ]
-            if ids
-            else [base]
-        )
-        groups: dict[str, SecurityGroup] = {}
-        for filters in batches:
+        for filters in filter_batches(tag_filters(tags), "security-group-id", group_ids, VALUES_PER_FILTER):
             for summary in self._group_pages(filters):
                 gid = str(summary["SecurityGroupId"])
-                if gid not in groups:
-                    groups[gid] = self._group(summary, self._policies(gid))
-        return list(groups.values())
+                yield gid, partial(self._read_group, summary, gid)
+
+    def _read_group(self, summary: Mapping[str, Any], group_id: str) -> SecurityGroup:
+        return self._group(summary, self._policies(group_id))
 
     # -- instances -------------------------------------------------------------------------------------
 
@@ -438,30 +395,12 @@ class TencentProvider:
             if not items or offset >= int(data.get("TotalCount") or 0):
                 return out
 
-    def list_instances(
-        self,
-        *,
-        instance_ids: Iterable[str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        vpc: str | None = None,
-    ) -> list[Instance]:
-        base = _tag_filters(tags)
-        if vpc:
-            base.append({"Name": "vpc-id", "Values": [vpc]})
-        ids = sorted(set(instance_ids)) if instance_ids is not None else None
-        if ids == []:
-            return []
-        batches = (
-            [[*base, {"Name": "instance-id", "Values": chunk}] for chunk in _chunks(ids, VALUES_PER_FILTER)]
-            if ids
-            else [base]
-        )
-        found: dict[str, Instance] = {}
-        for filters in batches:
+    def _find_instances(
+        self, instance_ids: Iterable[str] | None, tags: Mapping[str, str] | None, vpc: str | None
+    ) -> Iterator[Instance]:
+        for filters in filter_batches(tag_filters(tags, vpc), "instance-id", instance_ids, VALUES_PER_FILTER):
             for raw in self.raw_instances(filters):
-                instance = self._instance(raw)
-                found[instance.instance_id] = instance
-        return list(found.values())
+                yield self._instance(raw)
 
     def _instance(self, raw: Mapping[str, Any]) -> Instance:
         vpc = raw.get("VirtualPrivateCloud") or {}
@@ -487,7 +426,7 @@ class TencentProvider:
     # -- changes ------------------------------------------------------------------------------------------
 
     def ensure_ingress(self, group_id: str, rule: Rule, *, check_mode: bool = False) -> Change:
-        _require_ingress(rule)
+        self._require_ingress(rule)
         policy_set = self._policies(group_id)
         ingress_raw = list(policy_set.get("Ingress") or [])
         current = [r for p in ingress_raw for r in rules_from_policy(p, Direction.INGRESS)]
@@ -523,7 +462,7 @@ class TencentProvider:
         return Change(True, group_id, effective, before, rule_lines(after_rules), check_mode, "rule added")
 
     def revoke_ingress(self, group_id: str, rule: Rule, *, check_mode: bool = False) -> Change:
-        _require_ingress(rule)
+        self._require_ingress(rule)
         policy_set = self._policies(group_id)
         ingress_raw = list(policy_set.get("Ingress") or [])
         expanded = [(p, rules_from_policy(p, Direction.INGRESS)) for p in ingress_raw]
@@ -567,8 +506,3 @@ def _version(policy_set: Mapping[str, Any]) -> dict[str, str]:
     """The rules' version as read, so that a concurrent change fails the write instead of being overrun."""
     version = policy_set.get("Version")
     return {"Version": str(version)} if version not in (None, "") else {}
-
-
-def _require_ingress(rule: Rule) -> None:
-    if rule.direction is not Direction.INGRESS:
-        raise CloudError(f"tencent: only ingress rules can be changed: {rule.describe()}")
