@@ -99,7 +99,8 @@ def containers(ctx: HostContext) -> list[dict[str, Any]]:
     return [c for c in items if c.get("id") not in replaced]
 
 
-def declared_covers(ctx: HostContext, address: Address) -> bool:
+def declared_service(ctx: HostContext, address: Address) -> dict[str, Any] | None:
+    """The service in ``fix502_backend_services`` that should listen on ``address``."""
     for service in ctx.collected.get("backend_services") or []:
         listen = str(service.get("listen", ""))
         declared = Address(port=int(listen)) if listen.isdigit() else parse_address(listen, None)
@@ -107,10 +108,14 @@ def declared_covers(ctx: HostContext, address: Address) -> bool:
             continue
         if address.socket or declared.socket:
             if address.socket == declared.socket:
-                return True
+                return dict(service)
         elif declared.port == address.port and tcp_accepts(ctx, declared.host, address.host):
-            return True
-    return False
+            return dict(service)
+    return None
+
+
+def declared_covers(ctx: HostContext, address: Address) -> bool:
+    return declared_service(ctx, address) is not None
 
 
 def _bindings(container: dict[str, Any]) -> list[dict[str, Any]]:

@@ -542,13 +542,8 @@ class _Parser:
     def read_path(self, path: str, defaults: Settings, where: Location) -> bool:
         """Read a file or a directory's files into ``defaults`` and the rules; True when all went well."""
         path = self.resolve(path)
-        entry = self.source.entry(path)
+        entry = self._present_entry(path, where, "cannot stat")
         if entry is None:
-            self.problem(where.file, where.line, f"{path} was not collected, its rules are unknown", UNKNOWN)
-            return False
-        if entry.kind in ("missing", "unreadable"):
-            reason = entry.error or "No such file or directory"
-            self.problem(where.file, where.line, f"cannot stat {path}: {reason}", LINE)
             return False
         if entry.kind == "directory":
             self.directories.append(path)
@@ -571,6 +566,19 @@ class _Parser:
             return good
         return self._read_file_keeping_defaults(path, defaults, where)
 
+    def _present_entry(self, path: str, where: Location, failure: str) -> Entry | None:
+        """``path``'s entry when it was collected and exists; otherwise the problem is reported
+        (``failure`` is logrotate's words for a file it cannot open) and None returned."""
+        entry = self.source.entry(path)
+        if entry is None:
+            self.problem(where.file, where.line, f"{path} was not collected, its rules are unknown", UNKNOWN)
+            return None
+        if entry.kind in ("missing", "unreadable"):
+            reason = entry.error or "No such file or directory"
+            self.problem(where.file, where.line, f"{failure} {path}: {reason}", LINE)
+            return None
+        return entry
+
     def _read_file_keeping_defaults(self, path: str, defaults: Settings, where: Location) -> bool:
         backup = defaults.copy()
         if self.read_file(path, defaults, where):
@@ -580,13 +588,8 @@ class _Parser:
 
     # readConfigFile
     def read_file(self, path: str, defaults: Settings, where: Location) -> bool:
-        entry = self.source.entry(path)
+        entry = self._present_entry(path, where, "failed to open config file")
         if entry is None:
-            self.problem(where.file, where.line, f"{path} was not collected, its rules are unknown", UNKNOWN)
-            return False
-        if entry.kind in ("missing", "unreadable"):
-            reason = entry.error or "No such file or directory"
-            self.problem(where.file, where.line, f"failed to open config file {path}: {reason}", LINE)
             return False
         if entry.kind != "file":
             return True  # logrotate ignores what is not a regular file

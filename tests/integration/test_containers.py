@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import module_runner
 import pytest
 from ansible_collections.fix502.gateway.plugins.module_utils._docker_api import containers
 from ansible_collections.fix502.gateway.plugins.module_utils._sockets import listeners
@@ -97,22 +98,7 @@ def proxy_site(tmp_path: Path) -> Iterator[ProxySite]:
 
 
 def run_module(tmp_path: Path, args: dict[str, Any], check_mode: bool = False) -> dict[str, Any]:
-    """The module file in a child Python, the way Ansible runs it: its arguments in a JSON file."""
-    args_file = tmp_path / "args.json"
-    payload = dict(args, _ansible_check_mode=check_mode, _ansible_diff=True)
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": payload}))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    done = subprocess.run(
-        [sys.executable, str(MODULE), str(args_file)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert done.stdout.strip(), done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    return module_runner.run_module(MODULE, tmp_path, args, check_mode=check_mode, diff=True)
 
 
 def marker(port: int) -> str:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import module_runner
 import pytest
 from ansible_collections.fix502.gateway.plugins.module_utils._error_logs import (
     config_error_logs,
@@ -41,12 +42,7 @@ def test_error_logs_named_in_a_real_nginx_dump(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     (tmp_path / "logs").mkdir()
-    dump = subprocess.run(
-        [NGINX, "-T", "-q", "-c", str(tmp_path / "nginx.conf"), "-p", f"{tmp_path}/"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    dump = module_runner.nginx_dump(NGINX, tmp_path / "nginx.conf", tmp_path)
 
     assert config_error_logs(dump) == [
         f"{tmp_path}/main.log",

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import module_runner
 import pytest
 from ansible_collections.fix502.gateway.plugins.module_utils._filesystems import (
     filesystems,
@@ -67,22 +67,8 @@ def test_usage_is_computed_like_df() -> None:
 
 @pytest.fixture
 def tmpfs_with_space(tmp_path: Path) -> Iterator[Path]:
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mount = tmp_path / "with space\tand tab"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m,nr_inodes=64", "fix502test", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with module_runner.tmpfs(tmp_path / "with space\tand tab", "size=1m,nr_inodes=64", "fix502test") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", str(mount)], check=False)
 
 
 def test_real_tmpfs_with_escaped_name(tmpfs_with_space: Path) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import json
 import os
 import subprocess
 import sys
@@ -17,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import module_runner
 import pytest
 
 pytest.importorskip("ansible.module_utils.basic")
@@ -29,24 +29,7 @@ MiB = 1 << 20
 
 
 def run_module(tmp_path: Path, args: dict[str, Any], *, check: bool = False) -> dict[str, Any]:
-    """Run the module file in a child Python the way Ansible's old-style wrapper does."""
-    args_file = tmp_path / "args.json"
-    args_file.write_text(
-        json.dumps({"ANSIBLE_MODULE_ARGS": {**args, "_ansible_check_mode": check, "_ansible_diff": True}})
-    )
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    done = subprocess.run(
-        [sys.executable, str(MODULE), str(args_file)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
-    assert done.stdout.strip(), done.stderr
-    result: dict[str, Any] = json.loads(done.stdout)
-    return result
+    return module_runner.run_module(MODULE, tmp_path, args, check_mode=check, diff=True)
 
 
 def log_text(lines: int, tag: str, start: int = 0) -> bytes:
@@ -95,22 +78,8 @@ def avail(path: Path) -> int:
 @pytest.fixture
 def small_fs(tmp_path: Path) -> Iterator[Path]:
     """A 16 MiB tmpfs of its own, like a log partition."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root")
-    mount = tmp_path / "logs"
-    mount.mkdir()
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=16m", "fix502relief", str(mount)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
+    with module_runner.tmpfs(tmp_path / "logs", "size=16m", "fix502relief") as mount:
         yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
 
 
 @pytest.fixture

@@ -4,13 +4,10 @@ tests/fleet/test_firewall.py and the scenario host-firewall-drops-backend-port.)
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
+import module_runner
 import pytest
 
 pytest.importorskip("ansible.module_utils.basic")
@@ -21,20 +18,7 @@ MODULE = Path(firewall_rule.__file__)
 
 
 def run_module(tmp_path: Path, args: dict[str, Any]) -> dict[str, Any]:
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    done = subprocess.run(
-        [sys.executable, str(MODULE), str(args_file)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
-    assert done.stdout.strip(), done.stderr
-    return json.loads(done.stdout)
+    return module_runner.run_module(MODULE, tmp_path, args, timeout=60)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import module_runner
 import pytest
 from ansible_collections.fix502.gateway.plugins.module_utils._filesystems import filesystems
 from ansible_collections.fix502.gateway.plugins.module_utils._logrotate import (
@@ -45,12 +46,7 @@ def nginx_dump(root: Path) -> dict[str, Any]:
         "}\n",
         encoding="utf-8",
     )
-    dump = subprocess.run(
-        [NGINX, "-T", "-q", "-c", str(root / "nginx.conf"), "-p", f"{root}/"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+    dump = module_runner.nginx_dump(NGINX, root / "nginx.conf", root)
     return {"dump": dump, "prefix": f"{root}/", "configure_arguments": "--prefix=/usr/share/nginx"}
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from fix502.checks import Hit, judges
 from fix502.checks.context import HostContext
-from fix502.checks.upstream import _tcp_matches, is_listening
+from fix502.checks.upstream import is_listening
+from fix502.discovery import tcp_accepts
 from fix502.model import Evidence
 from fix502.upstreams import Address, Endpoint
 
@@ -88,7 +89,7 @@ def pool_serves(ctx: HostContext, pool: Pool, target: Address) -> bool:
         return bool(address.socket and target.socket) and address.socket == posixpath.normpath(
             target.socket or ""
         )
-    return address.port == target.port and _tcp_matches(ctx, address.host, target.host)
+    return address.port == target.port and tcp_accepts(ctx, address.host, target.host)
 
 
 def pool_of_socket(ctx: HostContext, path: str) -> Pool | None:

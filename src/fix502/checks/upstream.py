@@ -8,47 +8,13 @@ from typing import Any
 from fix502.checks import Hit, judges
 from fix502.checks.context import HostContext
 from fix502.checks.service import is_crash_looping
+from fix502.discovery import declared_service, listener_of
 from fix502.model import Evidence, Severity
-from fix502.upstreams import Address, Endpoint, parse_address
-
-_WILDCARDS = ("0.0.0.0", "::", "*")
-
-
-def _tcp_matches(ctx: HostContext, listen_host: str | None, target_host: str | None) -> bool:
-    """Would a socket bound to ``listen_host`` accept a connection made to ``target_host``?"""
-    if listen_host is None or target_host is None or listen_host in _WILDCARDS:
-        return True
-    if listen_host == target_host:
-        return True
-    if target_host == "localhost":
-        return listen_host in ("127.0.0.1", "::1")
-    collected_hostname = ctx.collected.get("hostname")
-    return target_host == collected_hostname and listen_host in ctx.own_addresses
+from fix502.upstreams import Address, Endpoint
 
 
 def is_listening(ctx: HostContext, address: Address) -> bool:
-    listeners = ctx.collected.get("listeners") or {}
-    if address.socket:
-        return any(item.get("path") == address.socket for item in listeners.get("unix") or [])
-    return any(
-        item.get("port") == address.port and _tcp_matches(ctx, item.get("address"), address.host)
-        for item in listeners.get("tcp") or []
-    )
-
-
-def declared_service(ctx: HostContext, address: Address) -> dict[str, Any] | None:
-    """The service in ``fix502_backend_services`` that should listen on ``address``."""
-    for service in ctx.collected.get("backend_services") or []:
-        listen = str(service.get("listen", ""))
-        declared = Address(port=int(listen)) if listen.isdigit() else parse_address(listen, None)
-        if declared is None:
-            continue
-        if address.socket or declared.socket:
-            if address.socket == declared.socket:
-                return dict(service)
-        elif declared.port == address.port and _tcp_matches(ctx, declared.host, address.host):
-            return dict(service)
-    return None
+    return listener_of(ctx, address) is not None
 
 
 def _can_start(service: dict[str, Any]) -> bool:
