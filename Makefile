@@ -28,6 +28,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src plugins tests bench scripts
 	$(BIN)/ruff format --check src plugins tests bench
 	$(BIN)/mypy
+	$(BIN)/vermin --target=3.8- --no-tips --violations --eval-annotations plugins/modules plugins/module_utils
 	$(BIN)/python -m fix502 docs --check
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/ansible-lint --profile production
 

@@ -34,6 +34,15 @@ COLLECT_ARGUMENT_SPEC = dict(
     error_log_max_files=dict(type="int", default=10),
     error_log_since=dict(type="dict", default={}),
     php_fpm_logs=dict(type="list", elements="path", default=["/var/log/php*-fpm.log"]),
+    logrotate_config=dict(type="path", default="/etc/logrotate.conf"),
+    logrotate_max_files=dict(type="int", default=500),
+    logrotate_max_bytes=dict(type="int", default=2097152),
+    log_dirs=dict(type="list", elements="path", default=["/var/log"]),
+    log_files_max=dict(type="int", default=2000),
+    container_sockets=dict(
+        type="list", elements="path", default=["/var/run/docker.sock", "/run/podman/podman.sock"]
+    ),
+    firewall_max_bytes=dict(type="int", default=4194304),
 )
 
 

@@ -19,10 +19,16 @@ description:
     socket, log lines), the cause and the fix in English or Chinese, and whether a role of this
     collection can fix it automatically.
   - This is an action plugin; it changes nothing on the host.
+  - The options of M(fix502.gateway.collect) are passed on to it as they are. A finding about an address a
+    declared service of O(backend_services) listens on names that service, and becomes fixable
+    automatically. O(error_log_since) takes RV(error_log_state) of an earlier audit, to judge only the
+    error log lines written since. The containers found through O(container_sockets) that nginx proxies
+    to are judged (C(container) checks) and can be fixed automatically.
 author: fix502 developers (@fix502)
 requirements:
   - the C(fix502) Python package on the controller
 extends_documentation_fragment:
+  - fix502.gateway.collect_options
   - action_common_attributes
   - action_common_attributes.flow
 attributes:
@@ -57,47 +63,6 @@ options:
       - See C(docs/checks.md) for the names and their defaults.
     type: dict
     default: {}
-  nginx_binary:
-    description: Passed to M(fix502.gateway.collect).
-    type: path
-  nginx_config:
-    description: Passed to M(fix502.gateway.collect).
-    type: path
-  nginx_prefix:
-    description: Passed to M(fix502.gateway.collect).
-    type: path
-  backend_services:
-    description:
-      - The backend services behind nginx, as for M(fix502.gateway.collect).
-      - A finding about an address a declared service listens on names that service, and becomes
-        fixable automatically.
-    type: list
-    elements: dict
-    default: []
-  command_timeout:
-    description: Passed to M(fix502.gateway.collect).
-    type: int
-  max_dump_bytes:
-    description: Passed to M(fix502.gateway.collect).
-    type: int
-  kernel_log_lines:
-    description: Passed to M(fix502.gateway.collect).
-    type: int
-  error_log_max_bytes:
-    description: Passed to M(fix502.gateway.collect).
-    type: int
-  error_log_max_files:
-    description: Passed to M(fix502.gateway.collect).
-    type: int
-  error_log_since:
-    description:
-      - Passed to M(fix502.gateway.collect); RV(error_log_state) of an earlier audit, to judge only the error
-        log lines written since.
-    type: dict
-  php_fpm_logs:
-    description: Passed to M(fix502.gateway.collect).
-    type: list
-    elements: path
 seealso:
   - module: fix502.gateway.collect
 """
@@ -190,8 +155,10 @@ probes:
   sample: [{"url": "http://127.0.0.1:8080/", "host_header": "www.example.com"}]
 report:
   description:
-    - The host's report (name, status, message, sites, checks_run, findings) as the fix502 CLI
-      reads it.
+    - The host's report (name, status, message, sites, checks_run, findings, backends) as the fix502
+      CLI reads it; C(backends) lists the TCP addresses nginx proxies to (C(address), C(port), and
+      C(local) when the address is the host's own), which C(fix502.gateway.cloud_audit) takes the
+      backend ports from.
   returned: success
   type: dict
 """

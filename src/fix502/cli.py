@@ -1,4 +1,4 @@
-"""The command line: ``fix502 audit|fix|checks|explain|docs|demo`` (also ``python -m fix502``).
+"""The command line: ``fix502 audit|fix|cloud|checks|explain|docs|demo`` (also ``python -m fix502``).
 
 Exit codes: 0 nothing at or above --fail-on; 1 findings at or above it (drift), or changes
 pending in ``fix --check``; 2 usage, inventory or runtime error; 3 some hosts unreachable.
@@ -60,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     logs_arguments(sub.add_parser("logs", help="name the causes of 502/504 in error logs, no host needed"))
 
+    from fix502.cloud_command import add_arguments as cloud_arguments
+
+    cloud_arguments(
+        sub.add_parser("cloud", help="audit the security groups and load balancers in front of the site")
+    )
+
     fix = sub.add_parser("fix", help="audit, fix what is safe to fix, and verify (runs fix-502.yml)")
     _inventory_options(fix)
     fix.add_argument(
@@ -110,6 +116,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "demo": commands.demo,
         "nginx": commands.nginx_files,
         "logs": commands.logs,
+        "cloud": commands.cloud,
     }
     return handlers[args.command](args)
 

@@ -17,9 +17,14 @@ from fix502.report import FORMATS, render
 
 def _selected_checks(raw: list[str] | None) -> list[catalogue.CheckDef]:
     try:
-        return catalogue.select(raw)
+        chosen = catalogue.select(raw)
     except ValueError as exc:
         raise UsageError(f"--checks: {exc}") from None
+    cloud = [c.id for c in chosen if c.category in catalogue.CLOUD_CATEGORIES]
+    if cloud:
+        names = ", ".join(cloud)
+        raise UsageError(f"--checks: {names} judge cloud security groups; run them with fix502 cloud")
+    return chosen
 
 
 def _thresholds(raw: list[str]) -> dict[str, str]:
@@ -141,5 +146,11 @@ def nginx_files(args: argparse.Namespace) -> int:
 
 def logs(args: argparse.Namespace) -> int:
     from fix502.logs_command import run
+
+    return run(args)
+
+
+def cloud(args: argparse.Namespace) -> int:
+    from fix502.cloud_command import run
 
     return run(args)

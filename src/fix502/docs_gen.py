@@ -128,5 +128,5 @@ def render_checks_markdown(lang: str = "en") -> str:
         "| Name | Default |",
         "| --- | --- |",
     ]
-    out += [f"| `{name}` | {value:g} |" for name, value in Thresholds().as_dict().items()]
+    out += [f"| `{name}` | {value:.15g} |" for name, value in Thresholds().as_dict().items()]
     return "\n".join(out) + "\n"

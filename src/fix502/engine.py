@@ -11,7 +11,7 @@ from fix502 import __version__
 from fix502.catalogue import BY_ID, ORDER, CheckDef
 from fix502.checks import Hit, load_all
 from fix502.checks.context import HostContext
-from fix502.model import Finding, HostReport, HostStatus, Report
+from fix502.model import Backend, Finding, HostReport, HostStatus, Report
 from fix502.nginx_config import NginxConfig
 from fix502.thresholds import Thresholds
 from fix502.upstreams import Site
@@ -87,8 +87,21 @@ def judge_host(
         findings=findings,
         checks_run=[c.id for c in checks],
         sites=[site.url for site in ctx.sites],
+        backends=None if config is not None else backends(ctx),
     )
     return Judgement(report=report, probes=ctx.sites)
+
+
+def backends(ctx: HostContext) -> list[Backend]:
+    """The TCP addresses nginx proxies to, once each, marked local when they are the host's own."""
+    found: dict[tuple[str, int], Backend] = {}
+    for endpoint in ctx.endpoints[0]:
+        address = endpoint.address
+        if address.host is None or address.port is None:
+            continue
+        key = (address.host, address.port)
+        found.setdefault(key, Backend(address.host, address.port, ctx.is_local(address.host)))
+    return sorted(found.values(), key=lambda b: (b.local, b.address, b.port))
 
 
 def new_report(hosts: list[HostReport], checks: Sequence[CheckDef], lang: str) -> Report:

@@ -49,12 +49,14 @@ class Evidence:
     address: str | None = None
     path: str | None = None
     rule: str | None = None
+    # A cloud resource: a security group ID, a load balancer's or target group's ARN.
+    resource: str | None = None
     log_lines: tuple[str, ...] = ()
     values: tuple[tuple[str, str], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for key in ("file", "line", "unit", "port", "socket", "address", "path", "rule"):
+        for key in ("file", "line", "unit", "port", "socket", "address", "path", "rule", "resource"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
@@ -75,6 +77,7 @@ class Evidence:
             address=data.get("address"),
             path=data.get("path"),
             rule=data.get("rule"),
+            resource=data.get("resource"),
             log_lines=tuple(data.get("log_lines", ())),
             values=tuple(sorted((str(k), str(v)) for k, v in data.get("values", {}).items())),
         )
@@ -83,6 +86,8 @@ class Evidence:
         """A short human location: file:line, else unit, socket, address:port or path."""
         if self.file:
             return f"{self.file}:{self.line}" if self.line else self.file
+        if self.resource:
+            return f"{self.resource}: {self.rule}" if self.rule else self.resource
         for value in (self.unit, self.socket, self.path, self.rule):
             if value:
                 return value
@@ -139,6 +144,22 @@ class Finding:
         )
 
 
+@dataclass(frozen=True)
+class Backend:
+    """A TCP address nginx proxies to, from its configuration; ``local`` when it is the host itself."""
+
+    address: str
+    port: int
+    local: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"address": self.address, "port": self.port, "local": self.local}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Backend:
+        return cls(address=str(data["address"]), port=int(data["port"]), local=bool(data["local"]))
+
+
 @dataclass
 class HostReport:
     name: str
@@ -147,12 +168,14 @@ class HostReport:
     findings: list[Finding] = field(default_factory=list)
     checks_run: list[str] = field(default_factory=list)
     sites: list[str] = field(default_factory=list)
+    # The backends the host audit found (None: not known, e.g. a host that was not audited).
+    backends: list[Backend] | None = None
 
     def worst(self) -> Severity | None:
         return max((f.severity for f in self.findings), default=None)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "name": self.name,
             "status": self.status.value,
             "message": self.message,
@@ -160,6 +183,9 @@ class HostReport:
             "checks_run": list(self.checks_run),
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.backends is not None:
+            out["backends"] = [b.to_dict() for b in self.backends]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HostReport:
@@ -170,6 +196,9 @@ class HostReport:
             findings=[Finding.from_dict(f) for f in data.get("findings", [])],
             checks_run=list(data.get("checks_run", [])),
             sites=list(data.get("sites", [])),
+            backends=None
+            if data.get("backends") is None
+            else [Backend.from_dict(b) for b in data["backends"]],
         )
 
 

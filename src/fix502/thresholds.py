@@ -17,6 +17,14 @@ class Thresholds:
     inodes_used_percent_critical: float = 98.0
     memory_available_percent_medium: float = 10.0
     memory_available_percent_high: float = 5.0
+    # Load, memory stalls and open files (RES005-RES007): the 5-minute load average per CPU, the share
+    # of the last minute tasks were stalled on memory (/proc/pressure/memory), descriptors per soft limit.
+    load_per_cpu_medium: float = 1.5
+    load_per_cpu_high: float = 3.0
+    memory_pressure_some_percent_medium: float = 10.0
+    memory_pressure_full_percent_high: float = 5.0
+    fd_used_percent_high: float = 80.0
+    fd_used_percent_critical: float = 95.0
     # nginx configuration (category nginx): times in seconds, sizes in bytes; nginx units accepted.
     proxy_connect_timeout_min_seconds: float = 1.0
     proxy_read_timeout_min_seconds: float = 10.0
@@ -24,6 +32,8 @@ class Thresholds:
     proxy_buffer_size_min_bytes: float = 8192.0
     upstream_small_group_servers: float = 3.0
     nofile_soft_limit: float = 1024.0
+    # Log rotation (category rotation): a log file this big is reported (LRT006), rotated or not.
+    log_file_size_high_bytes: float = 1024.0**3
 
     def updated(self, values: Mapping[str, Any], source: str) -> Thresholds:
         """A copy with ``values`` applied; ValueError names ``source`` and the bad key or value."""

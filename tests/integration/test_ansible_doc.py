@@ -12,9 +12,17 @@ PLUGINS = [
     ("module", "fix502.gateway.collect", "Gather the evidence"),
     ("module", "fix502.gateway.audit", "Find the causes of HTTP 502"),
     ("module", "fix502.gateway.backend_process", "Make sure a backend"),
+    ("module", "fix502.gateway.container_restart_policy", "Give a Docker or podman container a restart"),
     ("filter", "fix502.gateway.start_order", "Backend services to start, dependencies first"),
     ("module", "fix502.gateway.nginx_edit", "Change single statements of an nginx configuration file"),
+    ("module", "fix502.gateway.firewall_rule", "Let one TCP port through the host firewall"),
+    ("module", "fix502.gateway.disk_relief", "Free space on full filesystems by compressing logs"),
     ("filter", "fix502.gateway.nginx_proxy_plan", "The files the role nginx_proxy writes or edits"),
+    ("filter", "fix502.gateway.logrotate_rules", "The logrotate rule files that give the logs"),
+    ("module", "fix502.gateway.security_group_rule", "Ensure one least-privilege ingress rule"),
+    ("module", "fix502.gateway.cloud_audit", "Audit the cloud security groups in front of the site"),
+    ("inventory", "fix502.gateway.aliyun_ecs", "Alibaba Cloud ECS instances as inventory hosts"),
+    ("inventory", "fix502.gateway.tencent_cvm", "Tencent Cloud CVM instances as inventory hosts"),
 ]
 
 

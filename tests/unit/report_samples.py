@@ -16,7 +16,8 @@ from fix502.catalogue import BY_ID, CHECKS
 from fix502.model import Evidence, Finding, HostReport, HostStatus, Report, Severity
 
 # The checks the samples were written against; the catalogue grows, the samples stay as they are.
-ALL_CHECKS = [c.id for c in CHECKS if c.category in ("resources", "upstream")]
+# The checks the samples were written for, in catalogue order (later checks of these categories left out).
+ALL_CHECKS = [c.id for c in CHECKS if c.id in ("UPS001", "RES001", "RES002", "RES003", "RES004")]
 GENERATED_AT = "2025-06-01T08:30:00Z"
 VERSION = "0.1.0"
 WEB3_MESSAGE = "ssh: connect to host web3 port 22: Connection timed out"

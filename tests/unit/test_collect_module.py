@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import module_runner
 import pytest
 
 pytest.importorskip("ansible.module_utils.basic")
@@ -17,6 +18,7 @@ from ansible_collections.fix502.gateway.plugins.module_utils._collect_spec impor
 from ansible_collections.fix502.gateway.plugins.modules import collect
 
 MODULE = Path(collect.__file__)
+REPO = Path(__file__).resolve().parents[2]
 
 TOP_KEYS = {
     "schema",
@@ -32,6 +34,18 @@ TOP_KEYS = {
     "error_logs",
     "systemd",
     "backend_services",
+    "units",
+    "containers",
+    "targets",
+    "processes",
+    "php_fpm",
+    "selinux",
+    "load",
+    "pressure",
+    "logrotate",
+    "log_files",
+    "journald",
+    "firewall",
 }
 NGINX_KEYS = {
     "binary",
@@ -49,21 +63,7 @@ NGINX_KEYS = {
 
 
 def run_module(tmp_path: Path, args: dict[str, Any]) -> dict[str, Any]:
-    """Run the module file in a child Python the way Ansible's old-style wrapper does: args in a JSON file."""
-    args_file = tmp_path / "args.json"
-    args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
-    done = subprocess.run(
-        [sys.executable, str(MODULE), str(args_file)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
-    assert done.stdout.strip(), done.stderr
-    return json.loads(done.stdout)
+    return module_runner.run_module(MODULE, tmp_path, args, timeout=120)
 
 
 @pytest.mark.parametrize(
@@ -138,6 +138,23 @@ def test_collected_has_exactly_the_documented_shape(tmp_path: Path) -> None:
     assert set(collected["memory"]) == {"total_kb", "available_kb", "swap_total_kb", "swap_free_kb"}
     assert set(collected["kernel_log"]) == {"source", "lines_scanned", "oom_lines"}
     assert set(collected["systemd"]) == {"running"}
+    assert set(collected["containers"]) == {"engines", "items"}
+    assert isinstance(collected["units"], dict)
+    assert set(collected["targets"]) == {
+        "hints",
+        "resolution",
+        "resolv_conf",
+        "hosts_file",
+        "sockets",
+        "accounts",
+    }
+    assert set(collected["selinux"]) == {"enabled", "enforcing", "booleans", "audit_log"}
+    assert set(collected["php_fpm"]) == {"files", "pools"}
+    assert set(collected["pressure"]) == {"cpu", "memory", "io"}
+    assert {"load1", "load5", "load15", "runnable", "entities", "cpus"} == set(collected["load"])
+    assert set(collected["firewall"]) == {"interfaces", "nft", "iptables", "ufw", "firewalld"}
+    for entry in collected["firewall"]["iptables"]:
+        assert set(entry) == {"command", "family", "backend", "text", "truncated"}
     for entry in collected["error_logs"]:
         assert set(entry) == {"path", "size", "inode", "mtime", "offset", "tail", "truncated"}
 
@@ -171,9 +188,25 @@ def test_collected_has_exactly_the_documented_shape(tmp_path: Path) -> None:
     }
 
 
+def merged_documentation(module: str) -> dict[str, Any]:
+    """The module's documentation with its doc fragments merged in, as ansible-doc shows it."""
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-doc"), "-t", "module", "--json", module],
+        cwd=REPO,
+        env={**os.environ, "ANSIBLE_NOCOLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    doc: dict[str, Any] = json.loads(done.stdout)[module]["doc"]
+    return doc
+
+
 def test_documentation_matches_the_argument_spec() -> None:
     yaml = pytest.importorskip("yaml")
-    doc = yaml.safe_load(collect.DOCUMENTATION)
+    doc = merged_documentation("fix502.gateway.collect")
     assert set(doc["options"]) == set(COLLECT_ARGUMENT_SPEC)
     for name, option in COLLECT_ARGUMENT_SPEC.items():
         assert doc["options"][name]["type"] == option["type"], name
@@ -189,3 +222,5 @@ def test_the_audit_action_passes_every_collect_option_on() -> None:
     for name, option in COLLECT_ARGUMENT_SPEC.items():
         assert audit_action.ARGUMENT_SPEC[name]["type"] == option["type"], name
         assert "default" not in audit_action.ARGUMENT_SPEC[name], name
+    documented = merged_documentation("fix502.gateway.audit")["options"]
+    assert set(documented) == set(audit_action.ARGUMENT_SPEC)

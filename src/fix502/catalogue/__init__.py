@@ -8,14 +8,25 @@ generated from here.
 
 from __future__ import annotations
 
-from fix502.catalogue import errorlog, nginx, resources, service, upstream
+from fix502.catalogue import (
+    cloud,
+    container,
+    errorlog,
+    firewall,
+    nginx,
+    php,
+    resources,
+    rotation,
+    service,
+    upstream,
+)
 from fix502.catalogue.text import CheckDef, Text
 
 LANGS = ("en", "zh")
 
 # Root causes first: among findings of one severity, a report lists a dead unit before the
 # backend nginx cannot reach, and both before the error-log lines that are their symptom.
-_MODULES = (service, upstream, resources, nginx, errorlog)
+_MODULES = (service, container, php, upstream, firewall, resources, nginx, errorlog, rotation, cloud)
 
 CATEGORIES: dict[str, tuple[str, str]] = {
     m.CATEGORY[0]: (m.CATEGORY[1].en, m.CATEGORY[1].zh) for m in _MODULES
@@ -28,16 +39,30 @@ ORDER: dict[str, int] = {check.id: index for index, check in enumerate(CHECKS)}
 
 BY_ID: dict[str, CheckDef] = {c.id: c for c in CHECKS}
 
-__all__ = ["BY_ID", "CATEGORIES", "CHECKS", "LANGS", "ORDER", "CheckDef", "Text", "select"]
+# Categories judged from a cloud provider's API by ``fix502 cloud``, not from a host: a host audit leaves
+# them out unless they are named.
+CLOUD_CATEGORIES = ("cloud",)
+
+__all__ = [
+    "BY_ID",
+    "CATEGORIES",
+    "CHECKS",
+    "CLOUD_CATEGORIES",
+    "LANGS",
+    "ORDER",
+    "CheckDef",
+    "Text",
+    "select",
+]
 
 
 def select(selectors: list[str] | None) -> list[CheckDef]:
-    """Checks named by ID or category; all of them when ``selectors`` is empty.
+    """Checks named by ID or category; every host check (not the cloud ones) when ``selectors`` is empty.
 
     Raises ValueError naming the first selector that is neither an ID nor a category.
     """
     if not selectors:
-        return list(CHECKS)
+        return [c for c in CHECKS if c.category not in CLOUD_CATEGORIES]
     chosen: dict[str, CheckDef] = {}
     for raw in selectors:
         for item in (part.strip() for part in raw.split(",")):

@@ -39,7 +39,20 @@ CHECKS: tuple[CheckDef, ...] = (
                 "或扩容文件系统。查找最大的文件：`du -xah {mount} | sort -h | tail -20`。"
             ),
         ),
-        autofix=False,
+        autofix=True,
+        fixed_by="fix502.gateway.disk_relief",
+        autofix_when=Text(
+            en=(
+                "when the filesystem holds logs: rotated logs are gzipped, oversized active ones rotated into "
+                "a gzip and truncated, the journal vacuumed and `disk_relief_temp_dirs` cleaned; no log is "
+                "deleted, so space taken by other data is left to you"
+            ),
+            zh=(
+                "当该文件系统存放日志时：已轮转的日志被 gzip 压缩，过大的活动日志被轮转为 gzip 后截断，"
+                "journal 被清理，`disk_relief_temp_dirs` 中的旧文件被删除；不会删除任何日志，"
+                "其他数据占用的空间需要你来处理"
+            ),
+        ),
     ),
     CheckDef(
         id="RES002",
@@ -72,7 +85,12 @@ CHECKS: tuple[CheckDef, ...] = (
                 "通常是从未清理的缓存或会话目录。定期清理，或以更多 inode 重建文件系统。"
             ),
         ),
-        autofix=False,
+        autofix=True,
+        fixed_by="fix502.gateway.disk_relief",
+        autofix_when=Text(
+            en="when the files are old files in a directory listed in `disk_relief_temp_dirs`",
+            zh="当这些文件是 `disk_relief_temp_dirs` 所列目录中的旧文件时",
+        ),
     ),
     CheckDef(
         id="RES003",
@@ -128,6 +146,102 @@ CHECKS: tuple[CheckDef, ...] = (
             zh=(
                 "为被杀的服务设置重启策略（systemd `Restart=on-failure`）使其自动恢复，再防止其内存超出主机："
                 "减少工作进程、设置只影响该服务的内存上限（`MemoryMax=`）、添加 swap 或增加内存。"
+            ),
+        ),
+        autofix=False,
+    ),
+    CheckDef(
+        id="RES005",
+        severity=Severity.MEDIUM,
+        category="resources",
+        title=Text(
+            en="The host is overloaded: its load average is far above its CPU count",
+            zh="主机过载：负载均值远高于 CPU 数量",
+        ),
+        cause=Text(
+            en=(
+                "The 5-minute load average is {load5} on {cpus} CPU(s), {per_cpu} per CPU (1 minute: {load1}, "
+                "15 minutes: {load15}; {runnable} runnable now).{cpu_pressure} Processes wait for a CPU, or for "
+                "the disk, which the load average counts too: backends answer late, nginx's timeouts expire (504) "
+                "and a backend whose accept queue overflows refuses connections (502)."
+            ),
+            zh=(
+                "5 分钟负载均值为 {load5}，共 {cpus} 个 CPU，每个 CPU {per_cpu}（1 分钟：{load1}，15 分钟：{load15}；"
+                "当前可运行 {runnable} 个）。{cpu_pressure_zh}进程在等待 CPU，或等待磁盘（负载均值同样把它计算在内）："
+                "后端响应变慢，nginx 超时（504），后端的 accept 队列溢出后拒绝连接（502）。"
+            ),
+        ),
+        fix=Text(
+            en=(
+                "Find what uses the CPUs (`top -o %CPU`, `ps aux --sort=-%cpu | head`) or waits on the disk "
+                "(`vmstat 1`: the `b` and `wa` columns); run no more backend workers than the CPUs can serve, move "
+                "batch jobs off-peak or elsewhere, or add CPUs."
+            ),
+            zh=(
+                "找出占用 CPU 的进程（`top -o %CPU`、`ps aux --sort=-%cpu | head`）或等待磁盘的进程"
+                "（`vmstat 1` 的 `b` 和 `wa` 列）；后端工作进程数不要超过 CPU 能承担的数量，把批处理任务移到低峰期"
+                "或其他主机，或增加 CPU。"
+            ),
+        ),
+        autofix=False,
+    ),
+    CheckDef(
+        id="RES006",
+        severity=Severity.MEDIUM,
+        category="resources",
+        title=Text(en="Processes stall waiting for memory", zh="进程因等待内存而停滞"),
+        cause=Text(
+            en=(
+                "Over the last minute some tasks were stalled waiting for memory {some}% of the time, and all of "
+                "them at once {full}% of the time (/proc/pressure/memory), with {available} of {total} available "
+                "and {swap}. The kernel is reclaiming memory under pressure{no_swap}: backends slow to a crawl, "
+                "nginx's timeouts expire (504, 502), and the OOM killer is next."
+            ),
+            zh=(
+                "在最近一分钟内，有 {some}% 的时间部分任务在等待内存，{full}% 的时间所有任务同时在等待"
+                "（/proc/pressure/memory）；可用内存 {available}（共 {total}），{swap_zh}。内核正在内存压力下回收内存"
+                "{no_swap_zh}：后端慢得几乎停止，nginx 超时（504、502），接下来就是 OOM killer。"
+            ),
+        ),
+        fix=Text(
+            en=(
+                "Find what uses the memory (`ps aux --sort=-rss | head`), run no more backend workers than fit "
+                "(php-fpm pm.max_children, gunicorn workers), add swap as a buffer, or add memory."
+            ),
+            zh=(
+                "查看内存占用（`ps aux --sort=-rss | head`），后端工作进程数以内存能容纳为限"
+                "（php-fpm pm.max_children、gunicorn workers），添加 swap 作为缓冲，或增加内存。"
+            ),
+        ),
+        autofix=False,
+    ),
+    CheckDef(
+        id="RES007",
+        severity=Severity.HIGH,
+        category="resources",
+        title=Text(
+            en="A process nginx relies on is close to its open-file limit",
+            zh="nginx 依赖的进程接近其打开文件数上限",
+        ),
+        cause=Text(
+            en=(
+                "{process} (pid {pid}, {role}{unit}) has {count} files open of its soft limit of {limit} "
+                '({used_percent}%){others}. At the limit, accept() and connect() fail with "Too many open '
+                'files": {impact}'
+            ),
+            zh=(
+                "{process}（pid {pid}，{role_zh}{unit_zh}）已打开 {count} 个文件，软限制为 {limit}（{used_percent}%）"
+                '{others_zh}。达到上限后 accept() 和 connect() 会以 "Too many open files" 失败：{impact_zh}'
+            ),
+        ),
+        fix=Text(
+            en=(
+                "Raise its limit: {raise_how} If the count keeps growing while the traffic does not, look for a "
+                "leak (`ls /proc/{pid}/fd | wc -l` over time, `lsof -p {pid}`)."
+            ),
+            zh=(
+                "提高它的上限：{raise_how_zh}如果打开文件数在流量不变时持续增长，请排查泄漏"
+                "（定期执行 `ls /proc/{pid}/fd | wc -l`，`lsof -p {pid}`）。"
             ),
         ),
         autofix=False,

@@ -43,4 +43,95 @@ CHECKS: tuple[CheckDef, ...] = (
             zh="当后端已在 `fix502_backend_services` 中声明（systemd 单元或启动命令）时",
         ),
     ),
+    CheckDef(
+        id="UPS002",
+        severity=Severity.CRITICAL,
+        category="upstream",
+        title=Text(
+            en="A backend's host name does not resolve on this host",
+            zh="后端主机名在本机无法解析",
+        ),
+        cause=Text(
+            en=(
+                '{where} names the backend {name}, and on this host getaddrinfo answers "{error}" after {ms} ms '
+                "(nameservers in /etc/resolv.conf: {nameservers}; {hosts}). {when}"
+            ),
+            zh=(
+                '{where} 指定的后端是 {name}，而在本机 getaddrinfo 经过 {ms} 毫秒后返回 "{error}"'
+                "（/etc/resolv.conf 中的域名服务器：{nameservers}；{hosts_zh}）。{when_zh}"
+            ),
+        ),
+        fix=Text(
+            en=(
+                "Make {name} resolvable from this host: check its spelling at {where}, that its DNS record exists "
+                "(`getent hosts {name}`, `dig {name}`) and that the nameservers answer from here, or write the "
+                "backend's address instead of the name. {how}"
+            ),
+            zh=(
+                "让本机能够解析 {name}：检查 {where} 中的拼写、DNS 记录是否存在（`getent hosts {name}`、`dig {name}`）"
+                "以及域名服务器能否从本机访问，或直接写后端的地址而不是名称。{how_zh}"
+            ),
+        ),
+        autofix=False,
+    ),
+    CheckDef(
+        id="UPS003",
+        severity=Severity.CRITICAL,
+        category="upstream",
+        title=Text(
+            en="nginx's workers may not connect to a backend's unix socket",
+            zh="nginx 的 worker 无权连接后端的 unix 套接字",
+        ),
+        cause=Text(
+            en=(
+                "{where} sends requests to unix:{socket}, but nginx's workers run as {user} (groups: {groups}; "
+                "{source}) and {blocked}. Connecting to a unix socket needs write permission on the socket and "
+                "search (x) permission on every directory above it, so each connection fails with "
+                '"Permission denied" and nginx answers 502 Bad Gateway.'
+            ),
+            zh=(
+                "{where} 把请求发往 unix:{socket}，但 nginx 的 worker 以 {user} 身份运行（所属组：{groups}；{source_zh}），"
+                "而{blocked_zh}。连接 unix 套接字需要对套接字有写权限，并对其上每一级目录有搜索（x）权限，"
+                '因此每次连接都以 "Permission denied" 失败，nginx 返回 502 Bad Gateway。'
+            ),
+        ),
+        fix=Text(
+            en="Let {user} connect to unix:{socket}. {how}", zh="让 {user} 能够连接 unix:{socket}。{how_zh}"
+        ),
+        autofix=False,
+    ),
+    CheckDef(
+        id="UPS004",
+        severity=Severity.CRITICAL,
+        category="upstream",
+        title=Text(
+            en="SELinux keeps nginx from connecting to its backends",
+            zh="SELinux 阻止 nginx 连接后端",
+        ),
+        cause=Text(
+            en=(
+                "SELinux is enforcing and {booleans}, while nginx connects over TCP to {targets} ({where}). "
+                "The policy lets nginx (domain httpd_t) connect to {scope}: each such connection fails with "
+                '"Permission denied" (13) and nginx answers 502 Bad Gateway.{denials}'
+            ),
+            zh=(
+                "SELinux 处于 enforcing 模式，且{booleans_zh}，而 nginx 通过 TCP 连接 {targets}（{where}）。"
+                '按照策略，nginx（httpd_t 域）{scope_zh}：这些连接都会以 "Permission denied"（13）失败，'
+                "nginx 返回 502 Bad Gateway。{denials_zh}"
+            ),
+        ),
+        fix=Text(
+            en=(
+                "Let nginx connect to its backends, for good (-P): `setsebool -P httpd_can_network_connect 1` "
+                "(any port), or, for only the backends' ports, label them: `semanage port -a -t http_port_t "
+                "-p tcp {port}`. Do not switch SELinux to permissive or off to fix this."
+            ),
+            zh=(
+                "永久（-P）允许 nginx 连接后端：`setsebool -P httpd_can_network_connect 1`（任意端口），"
+                "或者只为后端端口打上标签：`semanage port -a -t http_port_t -p tcp {port}`。"
+                "不要为此把 SELinux 改为 permissive 或关闭。"
+            ),
+        ),
+        autofix=False,
+    ),
 )

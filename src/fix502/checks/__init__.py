@@ -39,6 +39,18 @@ def judges(check_id: str) -> Callable[[CheckFunction], CheckFunction]:
 
 def load_all() -> dict[str, CheckFunction]:
     # importing them registers the judges
-    from fix502.checks import errorlog, nginx, resources, service, upstream  # noqa: F401
+    from fix502.checks import (  # noqa: F401
+        container,
+        errorlog,
+        firewall,
+        host_resources,
+        nginx,
+        php,
+        resources,
+        rotation,
+        service,
+        upstream,
+        upstream_live,
+    )
 
     return REGISTRY

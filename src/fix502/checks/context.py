@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from fix502.discovery import Discovery, discover
 from fix502.errorlog import Analysis
+from fix502.logrotate import LogrotateConfig, parse_collected
 from fix502.nginx_config import NginxConfig, parse_dump
 from fix502.nginx_scope import ProxyModel
 from fix502.thresholds import Thresholds
@@ -67,6 +69,17 @@ class HostContext:
         return endpoints(self.nginx) if self.nginx else ([], [])
 
     @cached_property
+    def discovery(self) -> Discovery:
+        """The systemd services and containers behind nginx's targets that nobody declared."""
+        return discover(self)
+
+    @cached_property
+    def logrotate(self) -> LogrotateConfig | None:
+        """logrotate's rules as logrotate reads them, their globs expanded over the collected log files."""
+        known = [str(log.get("path")) for log in self.collected.get("log_files") or []]
+        return parse_collected(self.collected.get("logrotate") or {}, known)
+
+    @cached_property
     def sites(self) -> list[Site]:
         if self.config is not None:
             return []  # a configuration from files (fix502 nginx) has no host to probe
@@ -88,7 +101,7 @@ class HostContext:
 
     @cached_property
     def written_paths(self) -> dict[str, str]:
-        """Paths nginx writes to or serves from, each with what it holds: logs, web root, temp."""
+        """Paths nginx or its backends write to or serve from, with what each holds: logs, web root, temp."""
         paths: dict[str, str] = dict(_SYSTEM_PATHS)
         prefix = self.nginx_facts.get("prefix") or ""
         for flag in _CONFIGURE_PATH_FLAGS:
@@ -109,6 +122,10 @@ class HostContext:
                     paths.setdefault(target.rstrip("/") or "/", "temp")
                 else:
                     paths.setdefault(target.rstrip("/") or "/", "web root")
+        for service in self.collected.get("backend_services") or []:
+            log_file = service.get("log_file")
+            if log_file and str(log_file).startswith("/"):  # the backend's own log (fix502_backend_services)
+                paths.setdefault(posixpath.dirname(str(log_file)), "logs")
         return paths
 
     def mount_of(self, path: str) -> dict[str, Any] | None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from fix502.checks import Hit, judges
 from fix502.checks.context import HostContext
 from fix502.checks.nginx_common import evidence, where
-from fix502.model import Severity
+from fix502.model import Evidence, Severity
 from fix502.nginx_config import Directive
 from fix502.nginx_units import format_size, format_time, parse_size, parse_time
 
@@ -174,9 +174,17 @@ def open_files_per_worker(ctx: HostContext) -> Iterator[Hit]:
         "wc_where": where(wc_directive) if wc_directive else "nginx's default",
         "suggested": suggested,
     }
-    if rlimit is not None:
-        if not rlimit.first_arg().isdigit() or int(rlimit.first_arg()) >= connections:
-            return
+    workers = [
+        p
+        for p in ctx.collected.get("processes") or []
+        if p.get("role") == "nginx-worker" and isinstance(p.get("nofile_soft"), int)
+    ]
+    if workers and not processes.isdigit():
+        values["processes"] = f"{len(workers)} ({processes})"
+        values["total"] = str(connections * len(workers))
+    if rlimit is not None and not rlimit.first_arg().isdigit():
+        return
+    if rlimit is not None and int(rlimit.first_arg()) < connections:
         limit = rlimit.first_arg()
         yield Hit(
             "NGX009",
@@ -187,6 +195,47 @@ def open_files_per_worker(ctx: HostContext) -> Iterator[Hit]:
             },
             evidence(rlimit, ("worker_connections", str(connections)), ("worker_rlimit_nofile", limit)),
         )
+        return
+    if workers:
+        # The running workers' own limit (/proc/PID/limits) says more than any assumption.
+        worker = min(workers, key=lambda p: int(p["nofile_soft"]))
+        real = int(worker["nofile_soft"])
+        if real >= connections:
+            return
+        stale = stale_zh = ""
+        if rlimit is not None:
+            stale = (
+                f", although worker_rlimit_nofile at {where(rlimit)} asks for {rlimit.first_arg()}: nginx was not "
+                "reloaded since, or could not raise the limit (a master not started as root stays under its hard limit)"
+            )
+            stale_zh = (
+                f"，尽管 {where(rlimit)} 的 worker_rlimit_nofile 要求 {rlimit.first_arg()}：此后 nginx 没有重载，"
+                "或无法提高该限制（不是以 root 启动的 master 不能超过其硬限制）"
+            )
+        at = wc_directive or rlimit
+        values_real = (
+            ("worker_connections", str(connections)),
+            ("worker_nofile_soft", str(real)),
+            ("worker_pid", str(worker["pid"])),
+        )
+        yield Hit(
+            "NGX009",
+            values
+            | {
+                "limit_state": (
+                    f"the running workers may open only {real} files each (Max open files in "
+                    f"/proc/{worker['pid']}/limits){stale}"
+                ),
+                "limit_state_zh": (
+                    f"正在运行的 worker 每个只能打开 {real} 个文件（/proc/{worker['pid']}/limits 中的 Max open files）{stale_zh}"
+                ),
+            },
+            evidence(at, *values_real)
+            if at is not None
+            else Evidence(path=f"/proc/{worker['pid']}/limits", values=values_real),
+        )
+        return
+    if rlimit is not None:
         return
     soft = int(ctx.thresholds.nofile_soft_limit)
     if wc_directive is None or connections <= soft:

@@ -28,6 +28,15 @@ def _mounts_in_use(ctx: HostContext) -> dict[str, tuple[dict[str, Any], list[str
     return mounts
 
 
+def _log_dirs_on(ctx: HostContext, mount: str) -> list[str]:
+    """The directories on the filesystem mounted at ``mount`` that nginx or its backends log to."""
+    return sorted(
+        path
+        for path, kind in ctx.written_paths.items()
+        if kind == "logs" and (ctx.mount_of(path) or {}).get("mount") == mount
+    )
+
+
 def _holds(kinds: list[str]) -> dict[str, str]:
     return {"holds": ", ".join(kinds), "holds_zh": "、".join(_HOLDS_ZH[k] for k in kinds)}
 
@@ -49,6 +58,10 @@ def disk_space(ctx: HostContext) -> Iterator[Hit]:
         if severity is None:
             continue
         avail, size = int(fs["avail_bytes"]), int(fs["size_bytes"])
+        values = [("avail_bytes", str(avail)), ("used_percent", percent(used))]
+        log_dirs = _log_dirs_on(ctx, mount)
+        if log_dirs:  # where the role disk_relief looks for logs to compress, ':'-separated
+            values.append(("log_dirs", ":".join(log_dirs)))
         yield Hit(
             "RES001",
             {
@@ -58,8 +71,10 @@ def disk_space(ctx: HostContext) -> Iterator[Hit]:
                 "size": human_bytes(size),
             }
             | _holds(kinds),
-            Evidence(path=mount, values=(("avail_bytes", str(avail)), ("used_percent", percent(used)))),
+            Evidence(path=mount, values=tuple(values)),
             severity=severity,
+            # Compressing logs frees space; a filesystem full of other data needs a person.
+            autofix="logs" in kinds,
         )
 
 

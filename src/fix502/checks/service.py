@@ -1,4 +1,8 @@
-"""Services: the systemd units of the declared backends, from the properties the collector read."""
+"""Services: the systemd units of the backends, from the properties the collector read.
+
+The backends are the declared ones (``fix502_backend_services``) and, for the targets of nginx no
+declaration covers, the services owning their listening sockets (fix502.discovery), named by unit.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +19,8 @@ _ENABLED = ("enabled", "enabled-runtime", "static", "alias", "indirect", "genera
 
 
 def systemd_backends(ctx: HostContext) -> Iterator[tuple[dict[str, Any], dict[str, str]]]:
-    """Declared backends run by systemd whose unit properties were collected."""
-    for service in ctx.collected.get("backend_services") or []:
+    """Backends run by systemd whose unit properties were collected: declared ones, then discovered ones."""
+    for service in [*(ctx.collected.get("backend_services") or []), *ctx.discovery.services]:
         properties = service.get("properties") or {}
         if service.get("manager", "systemd") == "systemd" and properties.get("LoadState") == "loaded":
             yield service, {str(k): str(v) for k, v in properties.items()}
@@ -30,7 +34,10 @@ def is_crash_looping(properties: dict[str, str]) -> bool:
 
 
 def _evidence(service: dict[str, Any], properties: dict[str, str], *keys: str) -> Evidence:
-    return Evidence(unit=str(service.get("unit")), values=tuple((k, properties.get(k, "")) for k in keys))
+    values = [(k, properties.get(k, "")) for k in keys]
+    if service.get("discovered"):
+        values.append(("discovered_listening_on", ", ".join(service.get("listens") or [])))
+    return Evidence(unit=str(service.get("unit")), values=tuple(values))
 
 
 @judges("SVC001")

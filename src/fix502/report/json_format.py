@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fix502.model import REPORT_SCHEMA_VERSION, Finding, HostReport, HostStatus, Report
+from fix502.model import REPORT_SCHEMA_VERSION, Backend, Finding, HostReport, HostStatus, Report
 from fix502.report._common import TOOL_NAME, severity_counts
 
 
@@ -88,7 +88,30 @@ def _load_host(data: Any, where: str) -> HostReport:
         findings=findings,
         checks_run=_str_list(data, "checks_run", where),
         sites=_str_list(data, "sites", where),
+        backends=_backends(data, where),
     )
+
+
+def _backends(data: dict[str, Any], where: str) -> list[Backend] | None:
+    """The host audit's backends; None for a report without them (older, or not a host audit)."""
+    if "backends" not in data:
+        return None
+    out: list[Backend] = []
+    for index, item in enumerate(_require(data, "backends", list, where)):
+        port = item.get("port") if isinstance(item, dict) else None
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("address"), str)
+            or isinstance(port, bool)
+            or not isinstance(port, int)
+            or not 1 <= port <= 65535
+            or not isinstance(item.get("local"), bool)
+        ):
+            raise ReportFormatError(
+                f"{where}.backends[{index}]: expected an object with address, port (1-65535) and local"
+            )
+        out.append(Backend.from_dict(item))
+    return out
 
 
 def load(text: str) -> Report:
