@@ -21,8 +21,12 @@ description:
   - "Rules it adds carry the description C(managed-by: fix502) (and, on AWS, the tag C(managed-by=fix502))."
   - It refuses to open any port but O(public_ports) to C(0.0.0.0/0) or C(::/0), and refuses to touch a
     rule whose ports include 22 (SSH) or 3389 (RDP).
-  - Credentials come from the SDK's standard chain (environment, shared profile, instance role) unless
-    O(access_key) and O(secret_key) are given. They are never logged or returned.
+  - Credentials come from the SDK's standard chain (environment, shared profile, instance role), or the
+    named O(profile) of it, unless O(access_key) and O(secret_key) are given. They are never logged or
+    returned. On AWS, O(assume_role_arn) makes those credentials assume a role first.
+  - With O(account), the module first asks the provider who the caller is (STS GetCallerIdentity on every
+    provider) and refuses to do anything when the credentials belong to another account; the error names
+    both accounts.
   - Needs the C(fix502) Python package and the provider's SDK (C(boto3), C(aliyun-python-sdk-ecs) or
     C(tencentcloud-sdk-python-vpc)) on the controller.
 author: fix502 developers (@fix502)
@@ -100,10 +104,20 @@ options:
     description: Send the API calls to this endpoint instead of the provider's (an emulator, a VPC endpoint).
     type: str
   profile:
-    description: A named profile of the SDK's standard credential chain.
+    description:
+      - A named profile of the SDK's standard credential chain (AWS shared config, Alibaba Cloud credentials
+        file or CLI profile, Tencent Cloud credentials file); the audit's findings carry the one it used.
+    type: str
+  assume_role_arn:
+    description:
+      - AWS only. A role the chain's credentials (or O(profile)'s) assume first, with STS AssumeRole.
     type: str
   account:
-    description: A label for the account, for messages, when the provider cannot tell who the caller is.
+    description:
+      - The account ID the group belongs to (what the audit's finding names). Before anything is read or
+        changed, the account of the credentials is asked of the provider (STS GetCallerIdentity) and the
+        module fails when it differs.
+      - Left out, no check is made.
     type: str
   access_key:
     description: Access key ID; leave it out to use the SDK's standard chain.
@@ -249,6 +263,7 @@ def main():
             public_ports=dict(type="list", elements="int", default=[80, 443]),
             endpoint_url=dict(type="str"),
             profile=dict(type="str"),
+            assume_role_arn=dict(type="str"),
             account=dict(type="str"),
             access_key=dict(type="str", no_log=True),
             secret_key=dict(type="str", no_log=True),
@@ -271,6 +286,8 @@ def main():
         module.fail_json(msg="bad port range %s-%s (1-65535, port <= to_port)" % (low, high))
     if params["provider"] == "aws" and params["priority"] is not None:
         module.fail_json(msg="priority: AWS security groups have no rule priorities")
+    if params["provider"] != "aws" and params["assume_role_arn"]:
+        module.fail_json(msg="assume_role_arn: only for provider aws, not %s" % params["provider"])
     peer = _peer(module)
     refusal = _refusal(params, peer, low, high)
     if refusal:
@@ -288,11 +305,14 @@ def main():
         region=params["region"],
         account=params["account"],
         profile=params["profile"],
+        assume_role_arn=params["assume_role_arn"],
         endpoint_url=params["endpoint_url"],
         credentials=credentials,
     )
     try:
         provider = open_provider(config)
+        if params["account"]:
+            provider.check_account(params["account"])
         if params["state"] == "present":
             change = provider.ensure_ingress(params["group_id"], rule, check_mode=module.check_mode)
         else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,3 +102,40 @@ def test_check_fix_and_idempotence(api: tuple[str, Emulator], tmp_path: Path) ->
     again = play(tmp_path, provider, emulator.url, group)
     assert again["changed"] is False
     assert emulator.snapshot() == after
+
+
+def test_the_module_refuses_credentials_of_another_account(api: tuple[str, Emulator]) -> None:
+    """With ``account``, the caller's account (STS GetCallerIdentity) must be that one before any change."""
+    provider, emulator = api
+    region = REGIONS[provider]
+    group = emulator.add_group(region)  # type: ignore[attr-defined]
+    before = emulator.snapshot()
+    real = emulator.account_id  # type: ignore[attr-defined]
+
+    def module(account: str) -> subprocess.CompletedProcess[str]:
+        return run_ansible(
+            "ansible",
+            "localhost",
+            "-c",
+            "local",
+            "-m",
+            "fix502.gateway.security_group_rule",
+            "-a",
+            f"provider={provider} region={region} endpoint_url={emulator.url} account={account} "
+            f"group_id={group} port=8080 cidr=10.0.1.0/24",
+            "-e",
+            "ansible_python_interpreter={{ ansible_playbook_python }}",
+            timeout=300,
+        )
+
+    refused = module("999000000001")
+    assert refused.returncode != 0
+    assert (
+        f"{provider} {region}: refusing to change anything: the credentials (the default credential chain) "
+        f"belong to account {real}, not to account 999000000001 that the change is for" in refused.stdout
+    ), refused.stdout
+    assert emulator.snapshot() == before
+
+    applied = module(real)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "localhost | CHANGED" in applied.stdout

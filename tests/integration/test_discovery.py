@@ -4,7 +4,7 @@ A real server listens on loopback; the collector's own listeners() finds it with
 is not PID 1 here, so the process is put into a cgroup of the name=systemd hierarchy named like a
 unit, which is how systemd marks the processes of a unit and what the collector reads in
 /proc/PID/cgroup. That the services found this way are judged by SVC001 with their unit's properties
-is proved on the fleet's systemd hosts (tests/fleet/test_discovery.py).
+is proved on the fleet's systemd hosts (tests/fleet/test_fleet_discovery.py).
 """
 
 from __future__ import annotations

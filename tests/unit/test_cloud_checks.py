@@ -3,11 +3,13 @@ Cloud), target health, and the configuration file's one-line errors."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from fix502.checks.cloud import CLOUD_REGISTRY
+from fix502.cloud.audit import credential_selector
 from fix502.cloud.config import CloudConfigError, load_config
 from fix502.cloud.context import CloudContext, Tier, denied_part
 from fix502.cloud.model import (
@@ -138,6 +140,19 @@ def test_a_stopped_instance_takes_no_traffic_but_an_unregistered_one_is_not_a_fi
         ),
         ("regions: [eu-west-1\n", "cloud.yml: line 2: expected ',' or ']', but got '<stream end>'"),
         ("retry: {max_attempts: 0}\n", "cloud.yml: retry.max_attempts: 0 is out of range (1-50)"),
+        (
+            "provider: aliyun\naccounts: [{assume_role_arn: 'acs:ram::1:role/x'}]\n",
+            "cloud.yml: accounts[0].assume_role_arn: only for provider aws, not aliyun",
+        ),
+        (
+            "accounts: [{assume_role_arn: fix502}]\n",
+            "cloud.yml: accounts[0].assume_role_arn: 'fix502' is not a role ARN "
+            "(arn:aws:iam::ACCOUNT:role/NAME)",
+        ),
+        (
+            "accounts: [{profile: prod, key: AKIA}]\n",
+            "cloud.yml: accounts[0].key: unknown field (known: profile, account, assume_role_arn, regions)",
+        ),
     ],
 )
 def test_configuration_errors_are_one_line_naming_file_and_field(
@@ -166,3 +181,46 @@ def test_a_full_configuration_is_read(tmp_path: Path) -> None:
     assert config.tier("backend").group_tags == (("role", "app"),)
     assert [p.describe() for p in config.client_ranges] == ["prefix list pl-3b927c52", "130.176.0.0/16"]
     assert config.tier("proxy").instance_tags == (("role", "nginx"),)
+
+
+def test_each_account_has_its_selector_and_every_finding_carries_it(tmp_path: Path) -> None:
+    path = tmp_path / "cloud.yml"
+    path.write_text(
+        "provider: aws\nregions: [eu-west-1]\nendpoint_url: http://127.0.0.1:5000\naccounts:\n"
+        "  - {profile: prod, account: '123456789012'}\n"
+        "  - {profile: audit, assume_role_arn: 'arn:aws:iam::210987654321:role/fix502',\n"
+        "     regions: [us-east-1]}\n",
+        encoding="utf-8",
+    )
+    config = load_config(str(path))
+    second = config.accounts[1]
+    assert (second.assume_role_arn, second.regions) == (
+        "arn:aws:iam::210987654321:role/fix502",
+        ("us-east-1",),
+    )
+    selector = credential_selector(replace(config, accounts=(second,)))
+    assert dict(selector) == {
+        "profile": "audit",
+        "assume_role_arn": "arn:aws:iam::210987654321:role/fix502",
+        "endpoint_url": "http://127.0.0.1:5000",
+    }
+    web = group("sg-web", rule(443, WORLD, priority=1))
+    context = ctx(
+        web,
+        tiers={"web": Tier("web", (("sg-web",),))},
+        client_ranges=(WORLD,),
+        web_ports=(80, 443),
+        selector=selector,
+    )
+    [hit] = list(CLOUD_REGISTRY["CLD001"](context))
+    values = dict(hit.evidence.values)
+    assert {k: values[k] for k in ("account", "profile", "assume_role_arn", "endpoint_url")} == {
+        "account": "1234",
+        **dict(selector),
+    }
+    assert not {"access_key", "secret_key", "security_token"} & set(values)
+    # without a selector (the default chain, the provider's endpoint) the values name none
+    [plain] = list(
+        CLOUD_REGISTRY["CLD001"](ctx(web, tiers=context.tiers, client_ranges=(WORLD,), web_ports=(80,)))
+    )
+    assert not {"profile", "assume_role_arn", "endpoint_url"} & {k for k, _ in plain.evidence.values}

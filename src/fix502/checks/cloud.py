@@ -6,7 +6,9 @@ so they have a registry of their own (``CLOUD_REGISTRY``); ``fix502 cloud`` runs
 The evidence of a finding that fix502 can fix carries what the role needs in ``values``: ``provider``,
 ``account``, ``region``, ``group_id``, ``change`` (add or remove), ``protocol``, ``port_from``,
 ``port_to``, ``peer_kind`` (cidr, group, prefix_list) and ``peer``; a world-open rule's removal also
-names the rule that replaces it (``replace_peer_kind``, ``replace_peer``).
+names the rule that replaces it (``replace_peer_kind``, ``replace_peer``). Every finding's values also
+carry the non-secret credential selector the audit used (``profile``, ``assume_role_arn``,
+``endpoint_url``, each only when set), so that the fix signs in the same way.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ def _rule_values(ctx: CloudContext, group_id: str, change: str, rule: Rule) -> d
         "port_to": str(rule.port_to),
         "peer_kind": rule.peer.kind.value,
         "peer": rule.peer.value,
+        **dict(ctx.selector),
     }
 
 
@@ -321,7 +324,7 @@ def deny_shadows_allow(ctx: CloudContext) -> Iterator[Hit]:
 def _lb_hit(
     check_id: str, ctx: CloudContext, resource: str, texts: dict[str, str], values: dict[str, str], rule: str
 ) -> Hit:
-    base = {"provider": ctx.provider, "account": ctx.account, "region": ctx.region}
+    base = {"provider": ctx.provider, "account": ctx.account, "region": ctx.region, **dict(ctx.selector)}
     return Hit(
         check_id,
         {"where": ctx.where, **texts},

@@ -412,25 +412,19 @@ class AliyunProvider(ProviderBase):
 
         return make
 
-    @property
-    def account(self) -> str:
-        """The account ID (STS GetCallerIdentity, asked once) unless the configuration names one."""
-        with self._lock:
-            if self._account is None:
+    def caller_account(self) -> str:
+        """The account ID of the credentials (STS GetCallerIdentity)."""
 
-                def make() -> Any:
-                    request = CommonRequest(
-                        domain=None, version="2015-04-01", action_name="GetCallerIdentity"
-                    )
-                    request.set_product("Sts")
-                    request.set_method("POST")
-                    if self._endpoint is None:
-                        request.set_domain("sts.aliyuncs.com")
-                    return request
+        def make() -> Any:
+            request = CommonRequest(domain=None, version="2015-04-01", action_name="GetCallerIdentity")
+            request.set_product("Sts")
+            request.set_method("POST")
+            if self._endpoint is None:
+                request.set_domain("sts.aliyuncs.com")
+            return request
 
-                identity = self._do("GetCallerIdentity", make)
-                self._account = str(identity.get("AccountId") or "unknown")
-            return self._account
+        identity = self._do("GetCallerIdentity", make)
+        return str(identity.get("AccountId") or "unknown")
 
     # -- security groups ------------------------------------------------------------------------------
 

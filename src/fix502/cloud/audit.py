@@ -169,6 +169,19 @@ def _named_lbs(spec: TierSpec, lbs: list[LoadBalancer]) -> list[LoadBalancer]:
     return [lb for lb in lbs if lb.name in wanted or lb.load_balancer_id in wanted]
 
 
+def credential_selector(config: CloudConfig) -> tuple[tuple[str, str], ...]:
+    """Which credentials of the SDK's chain the audit of ``config``'s (first) account used, and where it
+    sent the calls: the profile, the role it assumed, the endpoint. Never a key or a secret; the fix
+    (``security_group_rule``) uses the same selector and checks the account before changing anything."""
+    account = config.accounts[0] if config.accounts else AccountSpec()
+    found = {
+        "profile": account.profile,
+        "assume_role_arn": account.assume_role_arn,
+        "endpoint_url": config.endpoint_url,
+    }
+    return tuple((key, value) for key, value in found.items() if value)
+
+
 def audit_region(
     provider: Provider, config: CloudConfig, checks: Sequence[CheckDef], lang: str
 ) -> RegionResult:
@@ -196,6 +209,7 @@ def audit_region(
             sensitive_ports=config.sensitive_ports,
             load_balancers=tuple(named_lbs or lbs),
             backend_keepalive_seconds=config.backend_keepalive_seconds,
+            selector=credential_selector(config),
         )
     except ThrottledError as exc:
         message = f"{name}: {exc}"
@@ -219,9 +233,11 @@ def audit_region(
 def run_cloud_audit(request: CloudAuditRequest) -> CloudAudit:
     """Audit every (account, region) of the configuration concurrently."""
     config = request.config
-    if not config.regions:
+    if not config.regions and not all(a.regions for a in config.accounts):
         raise CloudError("no region to audit: give --region or regions: in the configuration")
-    targets: list[tuple[AccountSpec, str]] = [(a, r) for a in config.accounts for r in config.regions]
+    targets: list[tuple[AccountSpec, str]] = [
+        (a, r) for a in config.accounts for r in (a.regions or config.regions)
+    ]
 
     def one(target: tuple[AccountSpec, str]) -> RegionResult:
         account, region = target
@@ -230,6 +246,7 @@ def run_cloud_audit(request: CloudAuditRequest) -> CloudAudit:
             region=region,
             account=account.account,
             profile=account.profile,
+            assume_role_arn=account.assume_role_arn,
             endpoint_url=config.endpoint_url,
             credentials=request.credentials,
             retry=config.retry,

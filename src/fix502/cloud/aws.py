@@ -1,7 +1,8 @@
 """AWS: EC2 security groups and instances, ELBv2 load balancers, on boto3.
 
 Credentials come from boto3's standard chain (environment, shared config and profile, container or
-instance role) unless a :class:`~fix502.cloud.provider.Credentials` is given. botocore's own retries are
+instance role) unless a :class:`~fix502.cloud.provider.Credentials` is given; with ``assume_role_arn``
+those credentials assume the role first (STS AssumeRole). botocore's own retries are
 off: :mod:`fix502.cloud.retry` retries throttled calls, page by page.
 """
 
@@ -144,7 +145,28 @@ class AwsProvider(ProviderBase):
             )
         except botocore.exceptions.ProfileNotFound:
             raise CloudError(f"aws: profile {config.profile!r} is not in the shared config files") from None
-        return cls(config, session)
+        provider = cls(config, session)
+        if config.assume_role_arn:
+            provider._assume_role(config.assume_role_arn)
+        return provider
+
+    def _assume_role(self, role_arn: str) -> None:
+        """Switch to the temporary credentials of ``role_arn``, assumed with the chain's credentials."""
+        if not role_arn.startswith("arn:") or ":role/" not in role_arn:
+            raise CloudError(
+                f"aws: assume_role_arn {role_arn!r} is not a role ARN (arn:aws:iam::ID:role/NAME)"
+            )
+        sts = self._client("sts")
+        answer = self._call("AssumeRole", lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="fix502"))
+        temporary = answer["Credentials"]
+        with self._lock:
+            self._session = boto3.session.Session(
+                region_name=self.region,
+                aws_access_key_id=temporary["AccessKeyId"],
+                aws_secret_access_key=temporary["SecretAccessKey"],
+                aws_session_token=temporary["SessionToken"],
+            )
+            self._clients.clear()
 
     # -- plumbing -------------------------------------------------------------------------------------
 
@@ -204,12 +226,9 @@ class AwsProvider(ProviderBase):
             if not token:
                 return
 
-    @property
-    def account(self) -> str:
-        if self._account is None:
-            identity = self._call("GetCallerIdentity", lambda: self._client("sts").get_caller_identity())
-            self._account = str(identity["Account"])
-        return self._account
+    def caller_account(self) -> str:
+        identity = self._call("GetCallerIdentity", lambda: self._client("sts").get_caller_identity())
+        return str(identity["Account"])
 
     # -- security groups ------------------------------------------------------------------------------
 

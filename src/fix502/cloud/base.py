@@ -69,6 +69,35 @@ class ProviderBase:
     def _where(self) -> str:
         return f"{self.name} {self._account or '?'}/{self.region}"
 
+    def caller_account(self) -> str:
+        """The account ID the credentials belong to, asked of the provider every time."""
+        raise NotImplementedError
+
+    @property
+    def account(self) -> str:
+        """The configured account ID, else the caller's (asked once)."""
+        with self._lock:
+            known = self._account
+        if known is None:
+            known = self.caller_account()
+            with self._lock:
+                self._account = known
+        return known
+
+    def check_account(self, expected: str) -> None:
+        """CloudError unless the credentials belong to account ``expected`` (before any change)."""
+        actual = self.caller_account()
+        if actual != str(expected).strip():
+            how = (
+                f"profile {self.config.profile!r}" if self.config.profile else "the default credential chain"
+            )
+            if self.config.assume_role_arn:
+                how += f" assuming {self.config.assume_role_arn}"
+            raise CloudError(
+                f"{self.name} {self.region}: refusing to change anything: the credentials ({how}) belong to "
+                f"account {actual}, not to account {expected} that the change is for"
+            )
+
     @staticmethod
     def _error_code(exc: BaseException) -> str | None:
         """The API error code of an exception of the provider's SDK; None for any other exception."""

@@ -69,8 +69,16 @@ class TierSpec:
 
 @dataclass(frozen=True)
 class AccountSpec:
+    """How to sign in to one account: never a secret, only which credentials of the SDK's chain to use.
+
+    ``account`` is the account ID the credentials must belong to (the fix checks it); ``regions``, when
+    given, replace the top-level regions for this account.
+    """
+
     profile: str | None = None
     account: str | None = None
+    assume_role_arn: str | None = None
+    regions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -250,7 +258,17 @@ def parse_config(data: Any, source: str) -> CloudConfig:
         parsed = []
         for i, item in enumerate(raw_accounts):
             entry = r.mapping(item, f"accounts[{i}]")
-            r.only(entry, f"accounts[{i}]", ("profile", "account"))
+            r.only(entry, f"accounts[{i}]", ("profile", "account", "assume_role_arn", "regions"))
+            role_arn = None
+            if "assume_role_arn" in entry:
+                if provider != "aws":
+                    raise r.fail(f"accounts[{i}].assume_role_arn", f"only for provider aws, not {provider}")
+                role_arn = r.string(entry["assume_role_arn"], f"accounts[{i}].assume_role_arn")
+                if not role_arn.startswith("arn:") or ":role/" not in role_arn:
+                    raise r.fail(
+                        f"accounts[{i}].assume_role_arn",
+                        f"{role_arn!r} is not a role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                    )
             parsed.append(
                 AccountSpec(
                     profile=r.string(entry["profile"], f"accounts[{i}].profile")
@@ -259,6 +277,8 @@ def parse_config(data: Any, source: str) -> CloudConfig:
                     account=str(r.string(str(entry["account"]), f"accounts[{i}].account"))
                     if "account" in entry
                     else None,
+                    assume_role_arn=role_arn,
+                    regions=r.strings(entry.get("regions", []), f"accounts[{i}].regions"),
                 )
             )
         accounts = tuple(parsed)

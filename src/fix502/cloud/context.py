@@ -47,6 +47,9 @@ class CloudContext:
     sensitive_ports: tuple[int, ...] = ()
     load_balancers: tuple[LoadBalancer, ...] = ()
     backend_keepalive_seconds: int | None = None
+    # The non-secret credential selector the audit used (profile, assume_role_arn, endpoint_url), which
+    # every finding's evidence carries so that the fix uses the same credentials.
+    selector: tuple[tuple[str, str], ...] = ()
 
     @property
     def where(self) -> str:

@@ -31,14 +31,17 @@ class ProviderConfig:
 
     ``endpoint_url`` sends every call to another endpoint (moto, the tests' emulators): for AWS the
     boto3 ``endpoint_url``; for Alibaba Cloud and Tencent Cloud a ``http://host:port`` the provider
-    uses instead of the service's domain. ``account`` is a label for reports when the provider cannot
-    ask who the caller is (AWS asks STS). ``profile`` is a named profile of the SDK's standard chain.
+    uses instead of the service's domain. ``account`` is the account ID the client is meant for: reports
+    name it instead of asking STS who the caller is, and :meth:`Provider.check_account` compares the
+    caller's account with it. ``profile`` is a named profile of the SDK's standard chain;
+    ``assume_role_arn`` (AWS) a role the chain's credentials assume first.
     """
 
     provider: str
     region: str
     account: str | None = None
     profile: str | None = None
+    assume_role_arn: str | None = None
     endpoint_url: str | None = None
     credentials: Credentials | None = None
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -63,6 +66,15 @@ class Provider(Protocol):
     @property
     def account(self) -> str:
         """The account ID the credentials belong to, or the configured label."""
+        ...
+
+    def caller_account(self) -> str:
+        """The account ID the credentials belong to, always asked of the provider (STS
+        GetCallerIdentity), whatever the configuration names."""
+        ...
+
+    def check_account(self, expected: str) -> None:
+        """Raise CloudError (one line naming both accounts) unless the credentials belong to ``expected``."""
         ...
 
     def list_groups(

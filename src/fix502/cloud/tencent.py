@@ -295,20 +295,13 @@ class TencentProvider(ProviderBase):
 
         return self._call(action, attempt)
 
-    @property
-    def account(self) -> str:
-        """The account ID (STS GetCallerIdentity, asked once) unless the configuration names one."""
-        with self._lock:
-            known = self._account
-        if known is None:
-            client = self._client("sts")
-            identity: dict[str, Any] = self._call(
-                "GetCallerIdentity", lambda: client.call_json("GetCallerIdentity", {})
-            )
-            known = str(identity.get("Response", {}).get("AccountId") or "unknown")
-            with self._lock:
-                self._account = known
-        return known
+    def caller_account(self) -> str:
+        """The account ID of the credentials (STS GetCallerIdentity)."""
+        client = self._client("sts")
+        identity: dict[str, Any] = self._call(
+            "GetCallerIdentity", lambda: client.call_json("GetCallerIdentity", {})
+        )
+        return str(identity.get("Response", {}).get("AccountId") or "unknown")
 
     # -- security groups ------------------------------------------------------------------------------
 
