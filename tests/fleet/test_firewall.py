@@ -11,20 +11,16 @@ check, with the tool the host uses; fix-502.yml fixes it, with that tool; a seco
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fleet import Fleet
+from fleet_ansible import BIN, SITE, ansible, changed, curl_status
 
-REPO = Path(__file__).resolve().parents[2]
-SITE = REPO / "tests" / "fleet" / "scenarios" / "site"
-BIN = Path(sys.executable).parent
 FIREWALL_STATE = (
     "iptables-save | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'; "
     "iptables-legacy-save 2>/dev/null | grep -v '^#' | sed 's/\\[[0-9]*:[0-9]*\\]//'; "
@@ -45,40 +41,8 @@ table inet fix502_host {
 pytestmark = pytest.mark.fleet
 
 
-def ansible(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ANSIBLE_NOCOLOR": "1"}
-    return subprocess.run(
-        [*args, "-i", str(fleet.inventory), "-i", str(SITE / "inventory_vars.yml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 def playbook(fleet: Fleet, host: str, *args: str) -> subprocess.CompletedProcess[str]:
     return ansible(fleet, str(BIN / "ansible-playbook"), *args, "--limit", host)
-
-
-def curl_status(fleet: Fleet, host: str, max_time: int = 20) -> int:
-    done = subprocess.run(
-        [
-            *("curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", str(max_time)),
-            f"http://{fleet.host(host).address}/",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return int(done.stdout or 0)
-
-
-def changed(output: str, host: str) -> int:
-    match = re.search(rf"^{re.escape(host)}\s*:.*?changed=(\d+)", output, re.MULTILINE)
-    assert match, output[-3000:]
-    return int(match.group(1))
 
 
 def healthy(fleet: Fleet, host: str) -> None:

@@ -8,53 +8,21 @@ own inventory, which declares no backend at all.
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fleet import Fleet
+from fleet_ansible import BIN, KILL_AND_WAIT, REPO, ansible, changed
 
-REPO = Path(__file__).resolve().parents[2]
+# nothing declared: the backends must be found behind nginx's targets
+run = functools.partial(ansible, site_vars=False)
+
 HEALTHY = REPO / "tests" / "fleet" / "scenarios" / "site" / "healthy.yml"
-BIN = Path(sys.executable).parent
 DROP_IN = "fix502-restart.conf"
 # Only the service checks: what this test is about, and the role that fixes them.
 ONLY_SERVICES = json.dumps({"fix502_checks": ["service"]})
-
-KILL_AND_WAIT = """
-old=$(systemctl show -p MainPID --value fix502-app.service)
-kill -9 "$old"
-for i in $(seq 100); do
-  new=$(systemctl show -p MainPID --value fix502-app.service)
-  if [ "$new" != 0 ] && [ "$new" != "$old" ] && ss -Hltn 'sport = :8000' | grep -q 8000; then exit 0; fi
-  sleep 0.2
-done
-echo "fix502-app.service did not come back after kill -9 (MainPID $old)"; exit 1
-"""
-
-
-def run(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ANSIBLE_NOCOLOR": "1"}
-    return subprocess.run(
-        [*args, "-i", str(fleet.inventory)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
-def changed(output: str, host: str) -> int:
-    match = re.search(rf"^{re.escape(host)}\s*:.*?changed=(\d+)", output, re.MULTILINE)
-    assert match, output[-3000:]
-    return int(match.group(1))
 
 
 def remove_drop_ins(fleet: Fleet, host: str) -> None:

@@ -8,37 +8,22 @@ fastcgi_pass to php-fpm's socket).
 
 from __future__ import annotations
 
+import functools
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 from fleet import Fleet
+from fleet_ansible import BIN, REPO
+from fleet_ansible import ansible as site_ansible
 
-REPO = Path(__file__).resolve().parents[2]
+# the collector alone, with nothing declared
+ansible = functools.partial(site_ansible, site_vars=False)
+
 HEALTHY = REPO / "tests" / "fleet" / "scenarios" / "site" / "healthy.yml"
-BIN = Path(sys.executable).parent
 POOL_D = "/etc/php/8.2/fpm/pool.d"
 SOCKET = "/run/php/php8.2-fpm.sock"
 SECOND_POOL = f"{POOL_D}/fix502-second.conf"
-
-
-def ansible(fleet: Fleet, *args: str, json_output: bool = False) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ANSIBLE_NOCOLOR": "1"}
-    if json_output:
-        env.update(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1")
-    return subprocess.run(
-        [*args, "-i", str(fleet.inventory)],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
 
 
 def collect(fleet: Fleet, host: str) -> dict[str, Any]:

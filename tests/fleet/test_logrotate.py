@@ -13,21 +13,14 @@ nothing.
 from __future__ import annotations
 
 import json
-import os
-import re
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fleet import Fleet
+from fleet_ansible import BIN, SITE, ansible, changed
 
 pytestmark = [pytest.mark.fleet, pytest.mark.slow]
 
-REPO = Path(__file__).resolve().parents[2]
-SITE = REPO / "tests" / "fleet" / "scenarios" / "site"
-BIN = Path(sys.executable).parent
 APP_LOG = "/var/log/fix502-app/app.log"
 NGINX_DIR = "/srv/fix502-logs"
 NGINX_LOG = f"{NGINX_DIR}/access.log"
@@ -41,25 +34,6 @@ STATE = (
     "find /etc/logrotate.d -type f -print0 | sort -z | xargs -0 sha256sum; "
     f"ls -a {NGINX_DIR} /var/log/fix502-app"
 )
-
-
-def ansible(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ANSIBLE_NOCOLOR": "1"}
-    return subprocess.run(
-        [*args, "-i", str(fleet.inventory), "-i", str(SITE / "inventory_vars.yml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-
-
-def changed(output: str, host: str) -> int:
-    match = re.search(rf"^{re.escape(host)}\s*:.*?changed=(\d+)", output, re.MULTILINE)
-    assert match, output[-3000:]
-    return int(match.group(1))
 
 
 def requests(fleet: Fleet, host: str, count: int) -> None:

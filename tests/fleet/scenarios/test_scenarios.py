@@ -10,68 +10,19 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from fleet import Fleet
+from fleet_ansible import BIN, KILL_AND_WAIT, SITE, ansible, changed, curl_status
 from scenario import Scenario, all_cases, load
 
-REPO = Path(__file__).resolve().parents[3]
-SITE = Path(__file__).resolve().parent / "site"
-BIN = Path(sys.executable).parent
 # What --check must leave exactly as it was: configuration, units, the backend and their states.
 STATE_COMMAND = (
     "find /etc/nginx /etc/systemd/system /opt/fix502-app -type f -print0 | sort -z | xargs -0 sha256sum; "
     "systemctl show -p ActiveState,SubState,NRestarts,MainPID fix502-app.service nginx.service"
 )
-
-# kill -9 the backend's main process and wait for systemd to bring a new one up on its port.
-KILL_AND_WAIT = """
-old=$(systemctl show -p MainPID --value fix502-app.service)
-kill -9 "$old"
-for i in $(seq 100); do
-  new=$(systemctl show -p MainPID --value fix502-app.service)
-  if [ "$new" != 0 ] && [ "$new" != "$old" ] && ss -Hltn 'sport = :8000' | grep -q 8000; then exit 0; fi
-  sleep 0.2
-done
-echo "fix502-app.service did not come back after kill -9 (MainPID $old)"; exit 1
-"""
-
-
-def ansible(fleet: Fleet, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}", "ANSIBLE_NOCOLOR": "1"}
-    return subprocess.run(
-        [*args, "-i", str(fleet.inventory), "-i", str(SITE / "inventory_vars.yml")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
-def curl_status(fleet: Fleet, host: str, path: str = "/") -> int:
-    done = subprocess.run(
-        [
-            "curl",
-            "-s",
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{http_code}",
-            "--max-time",
-            "20",
-            f"http://{fleet.host(host).address}{path}",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return int(done.stdout or 0)
 
 
 def avail_bytes(fleet: Fleet, host: str, path: str) -> int:
@@ -103,12 +54,6 @@ def traffic(fleet: Fleet, host: str, script: str) -> dict[str, int]:
     done = fleet.sh(host, script, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     return {status: int(count) for status, count in (line.split() for line in done.stdout.splitlines())}
-
-
-def changed(output: str, host: str) -> int:
-    match = re.search(rf"^{re.escape(host)}\s*:.*?changed=(\d+)", output, re.MULTILINE)
-    assert match, output[-3000:]
-    return int(match.group(1))
 
 
 @pytest.mark.parametrize("case_file", all_cases(), ids=lambda p: p.stem)
