@@ -27,13 +27,13 @@ def run_ansible(command: str, *args: str, timeout: float = 300) -> subprocess.Co
     )
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     """``python -m fix502 ARGS`` from a directory outside the checkout, as a user runs it."""
     return subprocess.run(
         [sys.executable, "-m", "fix502", *args],
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=timeout,
         check=False,
         cwd="/",
     )
@@ -42,6 +42,13 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
 def read_report(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+def cloud_report(config: Path, report: Path) -> dict[str, Any]:
+    """``fix502 cloud --config CONFIG`` as JSON into REPORT (exit 0 or 1), and the report it wrote."""
+    proc = run_cli("cloud", "--config", str(config), "--format", "json", "-o", str(report), timeout=300)
+    assert proc.returncode in (0, 1), proc.stderr
+    return read_report(report)
 
 
 def found(report: dict[str, Any]) -> set[tuple[str, str]]:

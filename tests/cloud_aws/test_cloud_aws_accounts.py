@@ -10,7 +10,6 @@ environment's credentials (the default chain) are those of the default account.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -20,7 +19,7 @@ import boto3
 import pytest
 import yaml
 from aws_site import BACKEND_PORT, REGION, Aws, Site, build_site
-from cloud_tools import REPO, rule_set, run_ansible
+from cloud_tools import REPO, cloud_report, rule_set, run_ansible
 
 PLAYBOOK = REPO / "playbooks" / "cloud_fix.yml"
 DEFAULT_ACCOUNT = "123456789012"
@@ -84,27 +83,7 @@ def _write_config(path: Path, aws: Aws, site: Site, account: dict[str, str]) -> 
 
 
 def _audit(config: Path, report: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fix502",
-            "cloud",
-            "--config",
-            str(config),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd="/",
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    data = cloud_report(config, report)
     assert [(h["name"], h["status"]) for h in data["hosts"]] == [(f"aws:{OPS}/{REGION}", "ok")], data["hosts"]
     return data
 

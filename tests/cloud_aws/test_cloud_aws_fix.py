@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from aws_site import BACKEND_PORT, REGION, Aws, Site, build_site, describe_state, write_config
-from cloud_tools import REPO, expected_fix, found, rule_set, run_ansible
+from cloud_tools import REPO, cloud_report, expected_fix, found, rule_set, run_ansible
 
 PLAYBOOK = REPO / "playbooks" / "cloud_fix.yml"
 
@@ -18,27 +18,7 @@ pytestmark = pytest.mark.slow
 
 
 def cloud_audit(config: Path, report: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fix502",
-            "cloud",
-            "--config",
-            str(config),
-            "--format",
-            "json",
-            "-o",
-            str(report),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd="/",
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    data: dict[str, Any] = json.loads(report.read_text(encoding="utf-8"))
+    data = cloud_report(config, report)
     assert [h["status"] for h in data["hosts"]] == ["ok"], data["hosts"]
     return data
 
