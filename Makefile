@@ -18,7 +18,8 @@ setup: system $(STAMP)
 system:
 	scripts/install-system-packages
 
-$(STAMP): pyproject.toml requirements/constraints.txt
+# setup.py builds the compiled error log scanner (src/fix502/errorlog/_blockscan.c) in place.
+$(STAMP): pyproject.toml setup.py requirements/constraints.txt src/fix502/errorlog/_blockscan.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c requirements/constraints.txt -e '.[dev]'
@@ -48,3 +49,4 @@ docs: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache
+	rm -f src/fix502/errorlog/_blockscan.*.so

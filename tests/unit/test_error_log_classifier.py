@@ -1,7 +1,10 @@
 """The classifier on its own: what is a cause, what is kept as unclassified, what is left alone, and
 that nothing it keeps grows with the log. The lines nginx writes for each cause are provoked from the
 real nginx in tests/integration/test_error_log_real.py; the lines here are the ones no loopback test
-can make (php-fpm, framing by syslog) or that must never count."""
+can make (php-fpm, framing by syslog) or that must never count.
+
+Every test runs twice: with the compiled block scanner the package is built with, and reading every
+block in Python, as a package built without it does (the extension set aside)."""
 
 from __future__ import annotations
 
@@ -26,6 +29,13 @@ PHP_FPM = (
     "[01-May-2024 10:00:{s:02d}] WARNING: [pool www] server reached pm.max_children setting (5), "
     "consider raising it\n"
 )
+
+
+@pytest.fixture(autouse=True, params=["compiled", "python"])
+def scanner_build(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "python":
+        monkeypatch.setattr(scanner_module, "_blockscan", None)
+    return str(request.param)
 
 
 def nginx_line(
@@ -135,6 +145,34 @@ def test_memory_stays_bounded_whatever_the_log_holds() -> None:
     assert len(cause.upstreams) == scanner_module.MAX_UPSTREAMS
     assert cause.other_upstreams == 500
     assert len(cause.examples) == 3
+
+
+def test_a_cause_keeps_the_first_upstreams_the_log_names() -> None:
+    names = [
+        f"unix:/run/app{n}.sock" if n % 2 else f"10.0.{n}.1:8080"
+        for n in range(scanner_module.MAX_UPSTREAMS + 6)
+    ]
+    fields = [f"fastcgi://{name}:" if name.startswith("unix:") else f"http://{name}/x" for name in names]
+    text = "".join(
+        nginx_line("error", "upstream prematurely closed connection while reading upstream", field) + "\n"
+        for field in fields
+    )
+    [cause] = analyse(text).analysis().causes
+    assert sorted(u.name for u in cause.upstreams) == sorted(names[: scanner_module.MAX_UPSTREAMS])
+    assert cause.other_upstreams == 6
+
+
+def test_an_empty_upstream_field_gives_way_to_the_name_in_the_message() -> None:
+    line = nginx_line("error", "no resolver defined to resolve api.internal", "")
+    [cause] = analyse(line + "\n").analysis().causes
+    assert cause.cause == "LOG014" and [u.name for u in cause.upstreams] == ["api.internal"]
+
+
+def test_an_upstream_field_cut_before_its_quote_keeps_its_last_character() -> None:
+    line = "May  1 10:00:00 web1 nginx: " + REFUSED.format(s=0, n=1, h=5)
+    torn = line[: line.index('/x", host')]  # syslog cut the line inside the field
+    [cause] = analyse(torn + "\n").analysis().causes
+    assert [u.name for u in cause.upstreams] == ["10.0.0.5:8080"]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fix502.errorlog.causes import ALL_CAUSES, GATEWAY_TIMEOUT_CAUSES, classify
 from fix502.errorlog.files import LogFileError, scan_files
-from fix502.errorlog.scanner import FirstExample, Scanner, upstream_name
+from fix502.errorlog.scanner import FirstExample, Scanner, ScannerError, upstream_name
 from fix502.errorlog.summary import Analysis, CauseSummary, Example, SourceSummary, Upstream
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "FirstExample",
     "LogFileError",
     "Scanner",
+    "ScannerError",
     "SourceSummary",
     "Upstream",
     "classify",

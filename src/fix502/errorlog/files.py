@@ -31,14 +31,15 @@ class LogFileError(Fix502Error):
     """A log that cannot be read: the message names the file."""
 
 
-def scan_files(paths: Sequence[str], *, workers: int | None = None) -> Analysis:
+def scan_files(paths: Sequence[str], *, workers: int | None = None, compiled: bool | None = None) -> Analysis:
     """Scan every file in turn, in constant memory; LogFileError names the first that cannot be read.
 
     ``workers``: at most that many processes for one big plain file (default: one per CPU that is
-    not busy, at most MAX_WORKERS; 1 reads everything in this process). The first example of each
-    cause gets its line number from a second read of its file, up to that line only.
+    not busy, at most MAX_WORKERS; 1 reads everything in this process). ``compiled``: as Scanner's.
+    The first example of each cause gets its line number from a second read of its file, up to
+    that line only.
     """
-    scanner = Scanner()
+    scanner = Scanner(compiled=compiled)
     most = min(_usable_cpus(), MAX_WORKERS) if workers is None else max(1, workers)
     for path in paths:
         with _reading(path) as stream:
@@ -75,7 +76,8 @@ def _scan_in_parts(scanner: Scanner, stream: BinaryIO, path: str, size: int, par
         scanner.scan(stream, path)
         return
     with pool:
-        others = pool.starmap_async(_scan_range, [(path, a, b, needles) for a, b in ranges[1:]])
+        jobs = [(path, a, b, needles, scanner.compiled) for a, b in ranges[1:]]
+        others = pool.starmap_async(_scan_range, jobs)
         scanner.scan_part(stream, path, limit=ranges[0][1], needles=needles)
         for state in others.get():
             scanner.merge(state)
@@ -91,9 +93,11 @@ def _next_line(stream: BinaryIO, at: int) -> int:
     return stream.tell()
 
 
-def _scan_range(path: str, start: int, stop: int, needles: tuple[bytes, ...]) -> list[tuple[Any, ...]]:
+def _scan_range(
+    path: str, start: int, stop: int, needles: tuple[bytes, ...], compiled: bool
+) -> list[tuple[Any, ...]]:
     """In a worker: what bytes ``start`` to ``stop`` of ``path`` hold."""
-    scanner = Scanner()
+    scanner = Scanner(compiled=compiled)
     try:
         with open(path, "rb") as part:
             part.seek(start)

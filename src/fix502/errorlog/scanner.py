@@ -18,6 +18,13 @@ messages and upstream fields are cached (at most MAX_CACHE each): nothing grows 
 log. The first example's line number is found from its byte offset when the log can be read again
 (``number_lines``). A scanner can also read one part of a log (``scan_part``) and hand what it
 found (``state``) to the scanner of the part before (``merge``).
+
+Where the package was built with its C extension (``_blockscan``), a block of nginx's log is read
+by it instead, in one pass: it skips the lines below level error, groups the upstream errors by
+kind and upstream and the other causes' lines by message and upstream, and says where the lines in
+another layout start. Python classifies, counts and picks examples from those groups as it does
+for the lines it reads itself, so both ways give the same analysis (the tests compare them);
+``compiled=False`` reads every block in Python.
 """
 
 from __future__ import annotations
@@ -46,13 +53,20 @@ from fix502.errorlog.summary import (
     SourceSummary,
     Upstream,
 )
+from fix502.errors import Fix502Error
+
+try:
+    from fix502.errorlog import _blockscan
+except ImportError:  # built without its C extension: every block is read in Python
+    _blockscan = None  # type: ignore[assignment]
 
 CHUNK = 1 << 20
 MAX_LINE = 64 << 10
 MAX_UPSTREAMS = 64
 MAX_CACHE = 8192
 
-_ERROR_LEVELS = frozenset((b"error", b"crit", b"alert", b"emerg"))
+_ERROR_LEVELS_ORDERED = (b"error", b"crit", b"alert", b"emerg")
+_ERROR_LEVELS = frozenset(_ERROR_LEVELS_ORDERED)
 _NOT_SEEN = b"~"  # sorts after every timestamp
 _FIELD = b'upstream: "'
 _CONTEXT_FIELD = b", " + _FIELD
@@ -69,6 +83,10 @@ _MONTHS = {
         (b"Jan", b"Feb", b"Mar", b"Apr", b"May", b"Jun", b"Jul", b"Aug", b"Sep", b"Oct", b"Nov", b"Dec")
     )
 }
+
+
+class ScannerError(Fix502Error):
+    """The scanner cannot read the way it was asked to."""
 
 
 @dataclass(frozen=True)
@@ -117,10 +135,16 @@ class _Tally:
 class Scanner:
     """Feed it logs with ``scan``; ``analysis()`` says what they hold."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, compiled: bool | None = None) -> None:
+        """``compiled``: read nginx's blocks with the C extension (None: when it was built; True:
+        ScannerError when it was not)."""
+        if compiled and _blockscan is None:
+            raise ScannerError("the compiled error log scanner was not built with this package")
+        self.compiled = _blockscan is not None if compiled is None else compiled
         self._tallies: dict[str, _Tally] = {}
         self._cache: dict[bytes, tuple[_Tally | None, bytes]] = {}  # message -> (cause, upstream it names)
         self._kinds: dict[bytes, Any] = {}  # line start without digits -> _Tally, False or _ODD
+        self._compiled_kinds: dict[bytes, Any] = {}  # the extension's kinds -> _Tally or False
         self._names: dict[bytes, bytes] = {}  # upstream field -> upstream name
         self._needle_kinds: dict[bytes, Any] = {}  # other lines without digits -> (_Tally, named) or _ODD
         self._sources: list[SourceSummary] = []
@@ -165,9 +189,13 @@ class Scanner:
                 self._slow_line((carry + data[: start - 1])[:MAX_LINE], source, carry_at)
             if needles is None:
                 needles = needles_for(data[start : data.find(b"\n", start)])
-            if needles == NGINX_NEEDLES:  # (not "is": a worker gets a copy)
+            if needles != NGINX_NEEDLES:  # (not "is not": a worker gets a copy)
+                self._other_lines(data, start, cut + 1, needles, source, at)
+            elif self.compiled:
+                self._compiled_block(data, start, cut + 1, source, at)
+            else:
                 self._nginx_block(data, start, cut + 1, source, at)
-            self._other_lines(data, start, cut + 1, needles, source, at)
+                self._other_lines(data, start, cut + 1, needles, source, at)
             carry = data[cut + 1 :][:MAX_LINE]
             carry_at = at + cut + 1
         if carry:
@@ -275,27 +303,59 @@ class Scanner:
                 ),
             )
         )
-        tallies = list(compress(hits, hits))
-        found = Counter(zip(tallies, hosts, strict=True))
+        if _UNIX in hosts:  # a unix socket is named from its whole field
+            name = self._name
+            hosts = [host if host != _UNIX else name(raw) for host, raw in zip(hosts, raws, strict=True)]
+        # Counted in the order the block first names each upstream, as the extension's groups are.
+        found = Counter(zip(compress(hits, hits), hosts, strict=True))
         if not found:
             return
         for (tally, host), lines in found.items():
             tally.count += lines
-            if host and host != _UNIX:
+            if host:
                 tally.add_upstream(host, lines)
-        if any(host == _UNIX for _, host in found):
-            on_sockets = list(map(_UNIX.__eq__, hosts))
-            names = self._names
-            for (tally, raw), lines in Counter(
-                zip(compress(tallies, on_sockets), compress(raws, on_sockets), strict=True)
-            ).items():
-                name = names.get(raw)
-                if name is None:
-                    if len(names) >= MAX_CACHE:
-                        names.clear()
-                    name = names[raw] = upstream_name(raw)
-                tally.add_upstream(name, lines)
         self._examples(pieces, lo, hits, {tally for tally, _ in found}, source, base)
+
+    def _compiled_block(self, buf: bytes, start: int, end: int, source: str, base: int) -> None:
+        """buf[start:end] (whole lines of nginx's log) read by the C extension. Its groups and odd
+        lines are taken in the order the Python path takes them: the upstream errors (odd ones,
+        then the examples of the others), then the lines with a needle (the same)."""
+        upstream_groups, needle_groups, odd_upstream, odd_needle = _blockscan.scan(
+            buf, start, end, UPSTREAM_ERROR, _FIELD, _ERROR_LEVELS_ORDERED, NGINX_NEEDLES
+        )
+        for ls in odd_upstream:  # not nginx's plain layout (syslog, journald): each on its own
+            self._slow_line(_line_at(buf, ls), source, base + ls)
+        known = self._compiled_kinds
+        picked: dict[_Tally, list[int]] = {}  # where the lines that may be a cause's examples start
+        for kind, name, lines, first, last, before_last in upstream_groups:
+            tally = known.get(kind)
+            if tally is None:  # a kind not seen yet, looked at once in its first line
+                if len(known) >= MAX_CACHE:
+                    known.clear()
+                # The extension hands over only heads that pass _kind's layout checks, so this is
+                # a cause's tally or False (a message that explains no 502), never _ODD.
+                tally = known[kind] = self._kind(buf[first : buf.find(UPSTREAM_ERROR, first)])
+            if isinstance(tally, _Tally):
+                _count_group(tally, name, lines, picked.setdefault(tally, []), first, last, before_last)
+        self._group_examples(buf, picked, source, base)
+        for ls in odd_needle:
+            self._slow_line(_line_at(buf, ls), source, base + ls, has_needle=True)
+        picked = {}
+        for message, name, lines, first, last, before_last in needle_groups:
+            tally, named = self._cache.get(message) or self._classify(message)
+            if tally is not None:
+                starts = picked.setdefault(tally, [])
+                _count_group(tally, name or named, lines, starts, first, last, before_last)
+        self._group_examples(buf, picked, source, base)
+
+    @staticmethod
+    def _group_examples(buf: bytes, picked: dict[_Tally, list[int]], source: str, base: int) -> None:
+        """Show each cause its first line of the block and its last two, of the lines ``picked``."""
+        for tally, starts in picked.items():
+            ordered = sorted(set(starts))
+            for ls in ordered[:1] + ordered[max(1, len(ordered) - 2) :]:
+                line = _line_at(buf, ls)
+                tally.seen(line[:19], line, source, base + ls)
 
     def _examples(
         self,
@@ -369,8 +429,14 @@ class Scanner:
             for ls in sorted(found):
                 self._slow_line(found[ls], source, base + ls, has_needle=True)
             return
+        self._needle_lines(found, source, base)
+
+    def _needle_lines(self, found: dict[int, bytes], source: str, base: int) -> None:
+        """The lines of nginx's log with a word of NGINX_NEEDLES (``found``: where each starts in
+        the block -> the line), in the order of the log: those in another layout first, each on its
+        own, then the others, as the compiled scanner hands them over."""
         kinds = self._needle_kinds
-        picked: dict[_Tally, list[int]] = {}
+        plain: list[tuple[int, _Tally, bool, bytes, bytes]] = []
         for ls in sorted(found):
             line = found[ls]
             if UPSTREAM_ERROR in line:
@@ -384,17 +450,16 @@ class Scanner:
                 entry = kinds[kind] = self._needle_kind(line) if kind.startswith(_LAYOUT) else _ODD
             if entry is _ODD:
                 self._slow_line(line, source, base + ls, has_needle=True)
-                continue
-            tally, named = entry
-            if tally is None:
-                continue
+            elif entry[0] is not None:
+                plain.append((ls, entry[0], entry[1], head, context))
+        picked: dict[_Tally, list[int]] = {}
+        for ls, tally, named, head, context in plain:
             tally.count += 1
             u = context.find(_FIELD)
-            if u != -1:
-                raw = context[u + 11 : context.find(b'"', u + 11)]
-                tally.add_upstream(self._names.get(raw) or upstream_name(raw), 1)
-            elif named:
-                tally.add_upstream(_named_upstream(head), 1)
+            name = self._field_upstream(context, u + len(_FIELD)) if u != -1 else b""
+            name = name or (_named_upstream(head) if named else b"")
+            if name:
+                tally.add_upstream(name, 1)
             picked.setdefault(tally, []).append(ls)
         for tally, starts in picked.items():  # its first line of the block and its last two
             for ls in starts[:1] + starts[max(1, len(starts) - 2) :]:
@@ -427,12 +492,23 @@ class Scanner:
         tally.count += 1
         tally.seen(ts, line, source, offset)
         u = line.find(_CONTEXT_FIELD, s)
-        if u != -1:
-            raw = line[u + 13 : line.find(b'"', u + 13)]
-            name = self._names.get(raw) or upstream_name(raw)
+        name = (self._field_upstream(line, u + len(_CONTEXT_FIELD)) if u != -1 else b"") or named
+        if name:
             tally.add_upstream(name, 1)
-        elif named:
-            tally.add_upstream(named, 1)
+
+    def _field_upstream(self, text: bytes, at: int) -> bytes:
+        """The upstream of the ``upstream:`` field whose value starts at text[at] (after its quote)."""
+        end = text.find(b'"', at)
+        return self._name(text[at:end] if end != -1 else text[at:])
+
+    def _name(self, raw: bytes) -> bytes:
+        """upstream_name(raw), cached."""
+        name = self._names.get(raw)
+        if name is None:
+            if len(self._names) >= MAX_CACHE:
+                self._names.clear()
+            name = self._names[raw] = upstream_name(raw)
+        return name
 
     def _tally(self, cause: str) -> _Tally:
         tally = self._tallies.get(cause)
@@ -493,6 +569,23 @@ def _line(pieces: list[bytes], i: int, offsets: list[int]) -> tuple[bytes, int]:
     head = _head(pieces[i])
     tail = pieces[i + 1].partition(b"\n")[0]
     return head + UPSTREAM_ERROR + tail, before + i * len(UPSTREAM_ERROR) - len(head)
+
+
+def _count_group(
+    tally: _Tally, name: bytes, lines: int, starts: list[int], first: int, last: int, before_last: int
+) -> None:
+    """Count a group of the extension's lines (``lines`` of them, to upstream ``name``) in ``tally``,
+    and keep where the ones that may be its examples start in ``starts``."""
+    tally.count += lines
+    if name:
+        tally.add_upstream(name, lines)
+    starts.extend((first, last) if before_last < 0 else (first, before_last, last))  # (a set later)
+
+
+def _line_at(buf: bytes, start: int) -> bytes:
+    """The line of ``buf`` that starts at ``start`` (without its newline)."""
+    end = buf.find(b"\n", start)
+    return buf[start:end] if end != -1 else buf[start:]
 
 
 def upstream_name(raw: bytes) -> bytes:
