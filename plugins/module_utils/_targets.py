@@ -21,7 +21,7 @@ The scan may find more than nginx uses (a commented-out block's twin, a ``server
 block); the controller matches what it parsed against what was gathered and ignores the rest.
 For each hint: the name resolved with getaddrinfo (addresses or the error, and the time it
 took; all names at once in daemon threads that share one deadline), each socket path's owner,
-group and mode with every directory above it, the accounts nginx may run as from the user
+group, mode and POSIX ACL with every directory above it, the accounts nginx may run as from the user
 database (``/etc/passwd``, ``/etc/group`` through NSS), the nameservers of
 ``/etc/resolv.conf`` and the ``/etc/hosts`` lines naming a hinted name.
 """
@@ -36,6 +36,7 @@ import pwd
 import re
 import socket
 import stat
+import struct
 import threading
 import time
 
@@ -295,8 +296,40 @@ def _name_of(getter, number):
         return None
 
 
+# The POSIX access ACL as the kernel keeps it (linux/posix_acl_xattr.h): a version, then entries of
+# (tag, permission bits rwx, id), little-endian.
+ACL_XATTR = "system.posix_acl_access"
+_ACL_VERSION = 2
+_ACL_TAGS = {0x01: "user_obj", 0x02: "user", 0x04: "group_obj", 0x08: "group", 0x10: "mask", 0x20: "other"}
+
+
+def posix_acl(path):
+    """The entries of the POSIX access ACL of path as [{tag, id, name, perm}] (``id`` and ``name``
+    for the named ``user`` and ``group`` entries only; ``perm``: 4 read, 2 write, 1 execute), or
+    None when it has none: then its mode says it all."""
+    getxattr = getattr(os, "getxattr", None)
+    if getxattr is None:
+        return None
+    try:
+        raw = getxattr(path, ACL_XATTR)
+    except OSError:  # no ACL (ENODATA), or a filesystem without them
+        return None
+    if len(raw) < 4 or (len(raw) - 4) % 8 or struct.unpack_from("<I", raw)[0] != _ACL_VERSION:
+        return None
+    entries = []
+    for at in range(4, len(raw), 8):
+        tag, perm, number = struct.unpack_from("<HHI", raw, at)
+        entry = {"tag": _ACL_TAGS.get(tag, "unknown"), "perm": perm & 7}
+        if tag == 0x02:
+            entry.update({"id": number, "name": _name_of(pwd.getpwuid, number)})
+        elif tag == 0x08:
+            entry.update({"id": number, "name": _name_of(grp.getgrgid, number)})
+        entries.append(entry)
+    return entries
+
+
 def stat_entry(path):
-    """{path, type, mode ("0660"), uid, gid, owner, group, error} of a path, following symlinks."""
+    """{path, type, mode ("0660"), uid, gid, owner, group, acl, error} of a path, following symlinks."""
     entry = {
         "path": path,
         "type": None,
@@ -305,6 +338,7 @@ def stat_entry(path):
         "gid": None,
         "owner": None,
         "group": None,
+        "acl": None,
         "error": None,
     }
     try:
@@ -328,6 +362,7 @@ def stat_entry(path):
             "gid": st.st_gid,
             "owner": _name_of(pwd.getpwuid, st.st_uid),
             "group": _name_of(grp.getgrgid, st.st_gid),
+            "acl": posix_acl(path),
         }
     )
     return entry

@@ -160,13 +160,60 @@ def test_a_socket_nginx_workers_may_not_use(
     assert only(found, "LOG003"), "the error log tells of the same denial"
 
 
-def test_a_socket_nginx_workers_may_use_is_not_reported(live: LiveSite) -> None:
+@pytest.mark.parametrize(
+    ("socket_mode", "dir_mode", "on", "acl"),
+    [
+        ("0666", 0o755, "socket", None),
+        ("0600", 0o755, "socket", "u:nobody:rw"),
+        ("0600", 0o755, "socket", "g:nogroup:rw"),
+        ("0666", 0o700, "directory", "u:nobody:x"),
+    ],
+    ids=["by-mode", "acl-socket-user", "acl-socket-group", "acl-directory-user"],
+)
+def test_a_socket_nginx_workers_may_use_is_not_reported(
+    live: LiveSite, socket_mode: str, dir_mode: int, on: str, acl: str | None
+) -> None:
+    """By its mode, or by a POSIX ACL entry where the mode alone would keep nobody out (a 0600 socket,
+    a 0700 directory)."""
     path = live.sockets / "app.sock"
-    live.backend("--unix", str(path), "--mode", "0666")
+    live.backend("--unix", str(path), "--mode", socket_mode)
+    os.chmod(live.sockets, dir_mode)
+    if acl:
+        subprocess.run(["setfacl", "-m", acl, str(path if on == "socket" else live.sockets)], check=True)
     live.write_conf(f"        location / {{\n            proxy_pass http://unix:{path};\n        }}")
     live.start_nginx()
     assert status(live.url + "/") == 200
     assert only(live.audit("--checks", "UPS003"), "UPS003") == []
+
+
+@pytest.mark.parametrize(
+    ("on", "acl", "shown", "fix"),
+    [
+        ("socket", "u:nobody:r", "user:nobody:r--, mask::rw-", "`user:nobody:rw`"),
+        ("socket", "u:nobody:rw,m::r", "user:nobody:rw-, mask::r--", "`user:nobody:rw`"),
+        ("directory", "u:nobody:-", "user:nobody:---, mask::r-x", "`setfacl -m u:nobody:x "),
+    ],
+    ids=["socket-entry", "socket-mask", "directory-entry"],
+)
+def test_a_posix_acl_that_keeps_nginx_workers_out_is_reported(
+    live: LiveSite, on: str, acl: str, shown: str, fix: str
+) -> None:
+    """The mode alone would let nobody in (a 0666 socket in a 0755 directory); the ACL keeps it out."""
+    path = live.sockets / "app.sock"
+    live.backend("--unix", str(path), "--mode", "0666")
+    blocked = path if on == "socket" else live.sockets
+    subprocess.run(["setfacl", "-m", acl, str(blocked)], check=True)
+    live.write_conf(f"        location / {{\n            proxy_pass http://unix:{path};\n        }}")
+    live.start_nginx()
+    assert status(live.url + "/") == 502
+    assert "Permission denied" in (live.root / "logs" / "error.log").read_text(encoding="utf-8")
+
+    [finding] = only(live.audit("--checks", "UPS003"), "UPS003")
+    values = finding["evidence"]["values"]
+    permission = "write" if on == "socket" else "search"
+    assert values == {**values, "denied": str(blocked), "permission": permission, "acl": shown}
+    assert f"; ACL {shown})" in finding["cause"]
+    assert fix in finding["fix"]
 
 
 # --- open files ----------------------------------------------------------------------------------

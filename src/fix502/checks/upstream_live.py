@@ -297,19 +297,49 @@ def name_does_not_resolve(ctx: HostContext) -> Iterator[Hit]:
 
 
 def _allows(entry: dict[str, Any], who: Identity, bits: tuple[int, int, int]) -> bool:
-    """Does ``entry``'s mode give ``who`` the permission whose user/group/other bits are ``bits``?
+    """Does ``entry`` give ``who`` the permission whose user/group/other mode bits are ``bits``?
 
-    As the kernel decides without ACLs: the owner's bits for the owner, else the group's for a member,
-    else the others'.
+    As the kernel decides: root may; the owner gets the owner's bits; then, with a POSIX ACL, a named
+    user entry, else the owning group's and named group entries ``who`` is in (any of them, all
+    limited by the ACL's mask); without one, the group's bits for a member; else the others' bits.
     """
     if who.uid == 0:
         return True
     mode = int(str(entry["mode"]), 8)
     if entry.get("uid") == who.uid:
         return bool(mode & bits[0])
+    acl = entry.get("acl") or []
+    if acl:
+        wanted = bits[2]  # the others' bit is the permission itself: 2 write, 1 execute (search)
+        mask = next((int(e["perm"]) for e in acl if e.get("tag") == "mask"), 7)
+        for e in acl:
+            if e.get("tag") == "user" and e.get("id") == who.uid:
+                return bool(int(e["perm"]) & mask & wanted)
+        groups = [
+            int(e["perm"])
+            for e in acl
+            if (e.get("tag") == "group_obj" and entry.get("gid") in who.gids)
+            or (e.get("tag") == "group" and e.get("id") in who.gids)
+        ]
+        if groups:
+            return any(perm & mask & wanted for perm in groups)
+        return bool(mode & bits[2])
     if entry.get("gid") in who.gids:
         return bool(mode & bits[1])
     return bool(mode & bits[2])
+
+
+def acl_text(entry: dict[str, Any]) -> str:
+    """The entries of ``entry``'s ACL beyond its mode, as getfacl writes them: ``user:nobody:rw-``."""
+    shown = []
+    for e in entry.get("acl") or []:
+        perm = int(e["perm"])
+        bits = "".join(c if perm & b else "-" for c, b in (("r", 4), ("w", 2), ("x", 1)))
+        if e.get("tag") in ("user", "group"):
+            shown.append(f"{e['tag']}:{e.get('name') or e.get('id')}:{bits}")
+        elif e.get("tag") == "mask":
+            shown.append(f"mask::{bits}")
+    return ", ".join(shown)
 
 
 _SEARCH = (stat.S_IXUSR, stat.S_IXGRP, stat.S_IXOTH)
@@ -322,7 +352,10 @@ def _owner(entry: dict[str, Any]) -> str:
 
 def _shown(entry: dict[str, Any], kind: int) -> str:
     mode = int(str(entry["mode"]), 8)
-    return f"{stat.filemode(kind | mode)} {_owner(entry)} ({entry['mode']})"
+    acl = acl_text(entry)
+    return f"{stat.filemode(kind | mode)}{'+' if acl else ''} {_owner(entry)} ({entry['mode']}" + (
+        f"; ACL {acl})" if acl else ")"
+    )
 
 
 def first_denial(entry: dict[str, Any], who: Identity) -> tuple[dict[str, Any], str] | None:
@@ -340,6 +373,9 @@ def first_denial(entry: dict[str, Any], who: Identity) -> tuple[dict[str, Any], 
 def _socket_how(
     ctx: HostContext, path: str, who: Identity, blocked: dict[str, Any], kind: str
 ) -> tuple[str, str]:
+    acl = acl_text(blocked)
+    if acl:
+        return _acl_how(ctx, path, who, blocked, kind, acl)
     if kind == "search":
         directory = blocked["path"]
         return (
@@ -368,6 +404,40 @@ def _socket_how(
         "权限为 0660（systemd 套接字单元：`SocketGroup=` 和 `SocketMode=0660`；"
         "多数服务都有设置套接字属组和权限的选项），"
         f"或把 {who.user} 加入套接字的属组。在有其他用户的主机上，不要让所有人都可写。",
+    )
+
+
+def _acl_how(
+    ctx: HostContext, path: str, who: Identity, blocked: dict[str, Any], kind: str, acl: str
+) -> tuple[str, str]:
+    """The way out when the path that stops ``who`` carries a POSIX ACL (it decides over the mode)."""
+    if kind == "search":
+        directory = blocked["path"]
+        return (
+            f"{directory} has a POSIX ACL ({acl}) that gives {who.user} no search (x): "
+            f"`setfacl -m u:{who.user}:x {directory}`, and keep the ACL's mask with x.",
+            f"{directory} 带有 POSIX ACL（{acl}），其中 {who.user} 没有搜索（x）权限："
+            f"执行 `setfacl -m u:{who.user}:x {directory}`，并让 ACL 的 mask 保留 x。",
+        )
+    pool = pool_of_socket(ctx, path)
+    if pool is not None:
+        return (
+            f"The socket is php-fpm pool {pool.name}'s ({pool.where}), and its POSIX ACL ({acl}) gives "
+            f"{who.user} no write: add {who.user} to `listen.acl_users` (or a group of {who.user}'s to "
+            "`listen.acl_groups`) in that pool, then restart php-fpm. With those set, php-fpm ignores "
+            "`listen.owner` and `listen.group`.",
+            f"该套接字属于 php-fpm 进程池 {pool.name}（{pool.where}），其 POSIX ACL（{acl}）不给 {who.user} "
+            f"写权限：在该进程池的 `listen.acl_users` 中加入 {who.user}（或在 `listen.acl_groups` 中加入 "
+            f"{who.user} 所属的组），然后重启 php-fpm。设置了这两项后，php-fpm 会忽略 `listen.owner` 和 "
+            "`listen.group`。",
+        )
+    return (
+        f"The socket's POSIX ACL ({acl}) gives {who.user} no write, whatever its mode says: have the backend "
+        f"give `user:{who.user}:rw` (and a mask with rw) when it creates the socket. "
+        f"`setfacl -m u:{who.user}:rw {path}` helps only until the socket is created again.",
+        f"该套接字的 POSIX ACL（{acl}）不给 {who.user} 写权限，无论其权限位如何：让后端在创建套接字时给出 "
+        f"`user:{who.user}:rw`（mask 也要含 rw）。`setfacl -m u:{who.user}:rw {path}` "
+        "只在套接字重新创建之前有效。",
     )
 
 
@@ -427,6 +497,7 @@ def socket_not_allowed(ctx: HostContext) -> Iterator[Hit]:
                     ("denied", str(blocked["path"])),
                     ("mode", str(blocked["mode"])),
                     ("owner", _owner(blocked)),
+                    *((("acl", acl_text(blocked)),) if acl_text(blocked) else ()),
                     ("permission", kind),
                     ("user", who.user),
                 ),
