@@ -497,7 +497,7 @@ def socket_not_allowed(ctx: HostContext) -> Iterator[Hit]:
                     ("denied", str(blocked["path"])),
                     ("mode", str(blocked["mode"])),
                     ("owner", _owner(blocked)),
-                    *((("acl", acl_text(blocked)),) if acl_text(blocked) else ()),
+                    *((("acl", acl),) if (acl := acl_text(blocked)) else ()),
                     ("permission", kind),
                     ("user", who.user),
                 ),

@@ -227,8 +227,8 @@ static int needle_line(Result *r, const Rules *rules, const char *p, const char 
         const char *space = memchr(s, ' ', (size_t)(le - s));
         s = space ? space + 1 : p;
     }
-    const char *e = find(s, le, client, client_len);
-    const char *c = find(p, le, client, client_len);
+    const char *c = find(p, le, client, client_len); /* the context, as the Python path cuts it */
+    const char *e = c && c >= s ? c : find(s, le, client, client_len); /* the message's end */
     const char *name = p;
     Py_ssize_t name_len = 0;
     if (c) upstream_of(c + client_len, le, rules, &name, &name_len);

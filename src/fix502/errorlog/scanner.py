@@ -352,8 +352,7 @@ class Scanner:
     def _group_examples(buf: bytes, picked: dict[_Tally, list[int]], source: str, base: int) -> None:
         """Show each cause its first line of the block and its last two, of the lines ``picked``."""
         for tally, starts in picked.items():
-            ordered = sorted(set(starts))
-            for ls in ordered[:1] + ordered[max(1, len(ordered) - 2) :]:
+            for ls in _first_and_last_two(sorted(set(starts))):
                 line = _line_at(buf, ls)
                 tally.seen(line[:19], line, source, base + ls)
 
@@ -461,8 +460,8 @@ class Scanner:
             if name:
                 tally.add_upstream(name, 1)
             picked.setdefault(tally, []).append(ls)
-        for tally, starts in picked.items():  # its first line of the block and its last two
-            for ls in starts[:1] + starts[max(1, len(starts) - 2) :]:
+        for tally, starts in picked.items():
+            for ls in _first_and_last_two(starts):
                 tally.seen(found[ls][:19], found[ls], source, base + ls)
 
     def _needle_kind(self, line: bytes) -> tuple[_Tally | None, bool]:
@@ -580,6 +579,12 @@ def _count_group(
     if name:
         tally.add_upstream(name, lines)
     starts.extend((first, last) if before_last < 0 else (first, before_last, last))  # (a set later)
+
+
+def _first_and_last_two(starts: list[int]) -> list[int]:
+    """Of a cause's lines in a block (where they start, in order, each once), its examples: the first
+    and the last two."""
+    return starts[:1] + starts[max(1, len(starts) - 2) :]
 
 
 def _line_at(buf: bytes, start: int) -> bytes:
